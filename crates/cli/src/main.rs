@@ -1,1 +1,40 @@
-fn main() {}
+//! `dnalm`: DNA language models from the command line.
+
+mod commands;
+mod input;
+mod progress;
+
+use clap::{Parser, Subcommand};
+
+/// DNA language models: data, tokenizers, training and evaluation.
+#[derive(Debug, Parser)]
+#[command(name = "dnalm", version, about, long_about = None, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Inspect sequence data.
+    #[command(subcommand)]
+    Data(commands::data::DataCommand),
+    /// Train, apply and measure tokenizers.
+    #[command(subcommand)]
+    Tokenizer(commands::tokenizer::TokenizerCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Data(command) => command.run(),
+        Command::Tokenizer(command) => command.run(),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

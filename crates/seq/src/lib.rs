@@ -6,12 +6,14 @@
 //! - [`packed`]: 2-bit corpora; [`window`]: fixed-length windows; [`split`]:
 //!   deterministic train/dev/test splits.
 //! - [`masking`]: masked-LM corruption; [`mutation`]: the mutation generator of
-//!   arXiv 2307.10634; [`stats`]: summary statistics.
+//!   arXiv 2307.10634; [`stats`]: summary statistics; [`atomic`]: crash-safe file
+//!   writes for every output.
 //!
 //! Every random choice takes an explicit generator; [`seeded_rng`] makes the one we use
 //! everywhere, so the same seed gives the same bytes on every platform.
 
 pub mod alphabet;
+pub mod atomic;
 mod compression;
 pub mod error;
 pub mod fastx;

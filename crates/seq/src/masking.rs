@@ -113,12 +113,12 @@ mod tests {
             / chosen.len() as f64;
         // 10% kept, plus a quarter of the 10% random draws that hit the same token.
         assert!((kept - 0.125).abs() < 0.01, "kept share {kept}");
-        for i in 0..ids.len() {
-            if ids[i] == 2 {
-                assert_eq!((masked.input_ids[i], masked.labels[i]), (2, IGNORE_INDEX));
+        for ((&id, &input), &label) in ids.iter().zip(&masked.input_ids).zip(&masked.labels) {
+            if id == 2 {
+                assert_eq!((input, label), (2, IGNORE_INDEX));
             }
-            if masked.labels[i] == IGNORE_INDEX {
-                assert_eq!(masked.input_ids[i], ids[i]);
+            if label == IGNORE_INDEX {
+                assert_eq!(input, id);
             }
         }
     }

@@ -23,7 +23,10 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
 fn read_err(path: &Path) -> String {
     let err = read_all(path, &SourceOptions::default()).unwrap_err();
     let text = err.to_string();
-    assert!(text.contains(&path.display().to_string()), "error does not name the file: {text}");
+    assert!(
+        text.contains(&path.display().to_string()),
+        "error does not name the file: {text}"
+    );
     text
 }
 
@@ -41,14 +44,23 @@ fn truncated_gzip_is_reported_as_truncated() {
     let path = write(dir.path(), "cut.fa.gz", &compressed[..compressed.len() / 2]);
     let text = read_err(&path);
     assert!(text.contains("truncated"), "{text}");
-    let table = write(dir.path(), "cut.csv.gz", &gzip(b"sequence,label\nACGT,1\nACGT,0\n")[..20]);
+    let table = write(
+        dir.path(),
+        "cut.csv.gz",
+        &gzip(b"sequence,label\nACGT,1\nACGT,0\n")[..20],
+    );
     read_err(&table);
 }
 
 #[test]
 fn empty_files_plain_and_gzip() {
     let dir = tempfile::tempdir().unwrap();
-    for (name, bytes) in [("e.fa", Vec::new()), ("e.fa.gz", gzip(b"")), ("e.csv", Vec::new()), ("e.csv.gz", gzip(b""))] {
+    for (name, bytes) in [
+        ("e.fa", Vec::new()),
+        ("e.fa.gz", gzip(b"")),
+        ("e.csv", Vec::new()),
+        ("e.csv.gz", gzip(b"")),
+    ] {
         let path = write(dir.path(), name, &bytes);
         let text = read_err(&path);
         assert!(text.contains("empty"), "{name}: {text}");
@@ -60,7 +72,11 @@ fn fasta_without_header_and_binary_garbage() {
     let dir = tempfile::tempdir().unwrap();
     let text = read_err(&write(dir.path(), "noheader.fa", b"ACGTACGT\nACGT\n"));
     assert!(text.contains("FASTA"), "{text}");
-    read_err(&write(dir.path(), "garbage.fa", &[0u8, 159, 146, 150, 7, 7]));
+    read_err(&write(
+        dir.path(),
+        "garbage.fa",
+        &[0u8, 159, 146, 150, 7, 7],
+    ));
 }
 
 #[test]
@@ -68,7 +84,13 @@ fn invalid_base_names_record_and_position() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "bad.fa", b">a\nACGT\n>b\nAC\nGX\n");
     match read_all(&path, &SourceOptions::default()) {
-        Err(SeqError::InvalidBase { record: 2, position: 4, found: 'X', ref id, .. }) => assert_eq!(id, "b"),
+        Err(SeqError::InvalidBase {
+            record: 2,
+            position: 4,
+            found: 'X',
+            ref id,
+            ..
+        }) => assert_eq!(id, "b"),
         other => panic!("unexpected {other:?}"),
     }
 }
@@ -78,7 +100,10 @@ fn csv_without_the_named_column() {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "t.csv", b"sequence,label\nACGT,1\n");
     let options = SourceOptions {
-        columns: TableColumns { sequence: Some("dna".into()), ..Default::default() },
+        columns: TableColumns {
+            sequence: Some("dna".into()),
+            ..Default::default()
+        },
         header_labels: false,
     };
     let text = read_all(&path, &options).unwrap_err().to_string();
@@ -92,7 +117,10 @@ fn windows_line_endings_and_soft_masking_are_normalised() {
     let records = read_all(&path, &SourceOptions::default()).unwrap();
     assert_eq!(records[0].seq, b"ACGTNNACGTGGCC");
     let path = write(dir.path(), "crlf.tsv", b"sequence\tlabel\r\nacgt\t1\r\n");
-    assert_eq!(read_all(&path, &SourceOptions::default()).unwrap()[0].seq, b"ACGT");
+    assert_eq!(
+        read_all(&path, &SourceOptions::default()).unwrap()[0].seq,
+        b"ACGT"
+    );
 }
 
 /// Documented behaviour: a record is held whole in memory, so a single line may be as
@@ -106,8 +134,15 @@ fn a_single_64_mib_line() {
     let path = write(dir.path(), "long.fa", &bytes);
     let records = read_all(&path, &SourceOptions::default()).unwrap();
     assert_eq!(records[0].len(), len);
-    let path = write(dir.path(), "long.csv", &[b"sequence\n".as_slice(), &bytes[6..], b"\n"].concat());
-    assert_eq!(read_all(&path, &SourceOptions::default()).unwrap()[0].len(), len);
+    let path = write(
+        dir.path(),
+        "long.csv",
+        &[b"sequence\n".as_slice(), &bytes[6..], b"\n"].concat(),
+    );
+    assert_eq!(
+        read_all(&path, &SourceOptions::default()).unwrap()[0].len(),
+        len
+    );
 }
 
 #[test]
@@ -115,9 +150,13 @@ fn task_folder_missing_split_or_unknown_label() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "train.csv", b"sequence,label\nACGT,0\nACGA,1\n");
     write(dir.path(), "dev.csv", b"sequence,label\nACGT,0\n");
-    let text = TaskData::open(dir.path(), &TableColumns::default()).unwrap_err().to_string();
+    let text = TaskData::open(dir.path(), &TableColumns::default())
+        .unwrap_err()
+        .to_string();
     assert!(text.contains("no test.csv"), "{text}");
     write(dir.path(), "test.csv", b"sequence,label\nACGT,2\n");
-    let text = TaskData::open(dir.path(), &TableColumns::default()).unwrap_err().to_string();
+    let text = TaskData::open(dir.path(), &TableColumns::default())
+        .unwrap_err()
+        .to_string();
     assert!(text.contains("label '2'"), "{text}");
 }

@@ -1,0 +1,4 @@
+//! One module per subcommand group; each only parses arguments and wires library calls.
+
+pub mod data;
+pub mod tokenizer;

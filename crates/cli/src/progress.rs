@@ -1,0 +1,18 @@
+//! Progress bars (indicatif). They draw on standard error and hide themselves when it
+//! is not a terminal, so piped output stays clean.
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// A bar over the bytes of one input file.
+pub fn bytes_bar(total_bytes: u64, label: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total_bytes);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {bytes}/{total_bytes} ({bytes_per_sec}, ETA {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
