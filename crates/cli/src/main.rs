@@ -16,6 +16,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The quick-start job on the sample shipped in data/sample.
+    Demo(commands::demo::DemoArgs),
     /// Inspect sequence data.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
@@ -27,6 +29,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Demo(args) => commands::demo::run(args),
         Command::Data(command) => command.run(),
         Command::Tokenizer(command) => command.run(),
     };

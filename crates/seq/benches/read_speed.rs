@@ -28,7 +28,8 @@ fn dnalm_records(path: &Path) -> usize {
 }
 
 fn dnalm_corpus(path: &Path) -> usize {
-    let corpus = Corpus::from_records(FastxRecords::open(path, false).expect("readable")).expect("valid");
+    let corpus =
+        Corpus::from_records(FastxRecords::open(path, false).expect("readable")).expect("valid");
     corpus.total_len()
 }
 
@@ -45,16 +46,25 @@ fn median_seconds(repeats: usize, mut run: impl FnMut() -> usize) -> (f64, usize
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let Some(gz) = args.first().map(PathBuf::from) else {
-        eprintln!("usage: cargo bench -p dnalm-seq --bench read_speed -- PATH/chr20.fa.gz [REPEATS]");
+        eprintln!(
+            "usage: cargo bench -p dnalm-seq --bench read_speed -- PATH/chr20.fa.gz [REPEATS]"
+        );
         std::process::exit(2);
     };
-    let repeats: usize = args.get(1).map(|r| r.parse().expect("REPEATS is a number")).unwrap_or(5);
+    let repeats: usize = args
+        .get(1)
+        .map(|r| r.parse().expect("REPEATS is a number"))
+        .unwrap_or(5);
     let dir = tempfile::tempdir().expect("temporary directory");
     let plain = dir.path().join("plain.fa");
     {
-        let mut input = flate2::read::MultiGzDecoder::new(std::fs::File::open(&gz).expect("readable"));
+        let mut input =
+            flate2::read::MultiGzDecoder::new(std::fs::File::open(&gz).expect("readable"));
         let mut output = std::fs::File::create(&plain).expect("writable");
         std::io::copy(&mut input, &mut output).expect("decompresses");
         output.flush().expect("flushed");

@@ -132,7 +132,9 @@ fn pack_word(chunk: &[u8]) -> (u64, bool) {
         let packed = chunk
             .iter()
             .enumerate()
-            .fold(0u64, |packed, (offset, &symbol)| packed | (u64::from(code_of(symbol) & 3) << (2 * offset)));
+            .fold(0u64, |packed, (offset, &symbol)| {
+                packed | (u64::from(code_of(symbol) & 3) << (2 * offset))
+            });
         return (packed, has_n);
     }
     let packed = chunk
@@ -211,7 +213,10 @@ mod tests {
             let expected = (0..8).fold(0u16, |acc, i| acc | (code << (2 * i)));
             assert_eq!(pack_eight(eight), expected, "{}", symbol as char);
         }
-        assert_eq!(pack_eight(u64::from_le_bytes(*b"ACGTTGCA")), 0b00_01_10_11_11_10_01_00);
+        assert_eq!(
+            pack_eight(u64::from_le_bytes(*b"ACGTTGCA")),
+            0b00_01_10_11_11_10_01_00
+        );
     }
 
     #[test]

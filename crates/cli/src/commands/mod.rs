@@ -1,4 +1,5 @@
 //! One module per subcommand group; each only parses arguments and wires library calls.
 
 pub mod data;
+pub mod demo;
 pub mod tokenizer;

@@ -1,0 +1,118 @@
+//! `dnalm demo`: the quick-start job on the sample shipped in `data/sample`. It reads
+//! the sample, builds every kind of tokenizer, and compares how they cut real DNA.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use dnalm_seq::source::{read_all, SourceOptions};
+use dnalm_seq::stats::StatsAccumulator;
+use dnalm_seq::SeqRecord;
+use dnalm_tokenize::{
+    BpeTokenizer, BpeTrainingConfig, KmerTokenizer, NucleotideTokenizer, TokenStats, Tokenizer,
+};
+
+/// Arguments of `dnalm demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder with the shipped sample (chr20_200kb.fa.gz, prom_core_tata/).
+    #[arg(long, default_value = "data/sample")]
+    sample: PathBuf,
+
+    /// Where to write the tokenizers.
+    #[arg(long, default_value = "runs/demo")]
+    out: PathBuf,
+
+    /// BPE vocabulary size.
+    #[arg(long, default_value_t = 512)]
+    vocab_size: usize,
+}
+
+fn read(path: &Path) -> Result<Vec<SeqRecord>> {
+    read_all(path, &SourceOptions::default())
+        .with_context(|| format!("reading the sample {}", path.display()))
+}
+
+/// Runs the demo.
+pub fn run(args: DemoArgs) -> Result<()> {
+    let genome = read(&args.sample.join("chr20_200kb.fa.gz"))?;
+    let promoters = read(&args.sample.join("prom_core_tata").join("train.csv.gz"))?;
+    let mut out = std::io::stdout().lock();
+
+    writeln!(out, "== data: {}", args.sample.display())?;
+    for (name, records) in [
+        ("chr20_200kb.fa.gz", &genome),
+        ("prom_core_tata/train.csv.gz", &promoters),
+    ] {
+        let mut accumulator = StatsAccumulator::default();
+        records.iter().for_each(|record| accumulator.add(record));
+        let stats = accumulator.finish();
+        writeln!(
+            out,
+            "{name:<28} {:>4} records {:>8} nt   GC {:.3}   N {:.3}",
+            stats.records, stats.nucleotides, stats.gc_fraction, stats.n_fraction
+        )?;
+    }
+
+    writeln!(
+        out,
+        "\n== tokenizers (BPE learns {} tokens from the chr20 sample)",
+        args.vocab_size
+    )?;
+    let config = BpeTrainingConfig {
+        vocab_size: args.vocab_size,
+        ..Default::default()
+    };
+    let bpe = BpeTokenizer::train(genome.iter().map(|r| r.seq.as_slice()), &config)?;
+    let tokenizers: Vec<(&str, Box<dyn Tokenizer>)> = vec![
+        ("nucleotide", Box::new(NucleotideTokenizer)),
+        ("kmer6_overlapping", Box::new(KmerTokenizer::new(6, true)?)),
+        ("kmer6_tiled", Box::new(KmerTokenizer::new(6, false)?)),
+        ("bpe", Box::new(bpe)),
+    ];
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    writeln!(
+        out,
+        "{:<26} {:>7} {:>16} {:>12}   tokenizer.json",
+        "tokenizer", "vocab", "tokens per nt", "mean length"
+    )?;
+    for (name, tokenizer) in &tokenizers {
+        let path = args.out.join(format!("{name}.tokenizer.json"));
+        dnalm_tokenize::save(tokenizer.as_ref(), &path)?;
+        let mut stats = TokenStats::default();
+        for record in &promoters {
+            stats.add(&tokenizer.encode(&record.seq), record.len());
+        }
+        writeln!(
+            out,
+            "{:<26} {:>7} {:>16.3} {:>9.2} nt   {}",
+            tokenizer.describe(),
+            tokenizer.vocab_size(),
+            stats.tokens_per_nucleotide(),
+            stats.mean_token_length(),
+            path.display()
+        )?;
+    }
+
+    let first = &promoters[0];
+    writeln!(
+        out,
+        "\n== the first promoter ({}, label {}) as each tokenizer cuts it",
+        first.id,
+        first.label.as_deref().unwrap_or("-")
+    )?;
+    writeln!(out, "{}", String::from_utf8_lossy(&first.seq))?;
+    for (_, tokenizer) in &tokenizers {
+        let tokens: Vec<String> = tokenizer
+            .encode(&first.seq)
+            .ids
+            .iter()
+            .take(12)
+            .filter_map(|&id| tokenizer.id_to_token(id))
+            .collect();
+        writeln!(out, "{:<26} {} ...", tokenizer.describe(), tokens.join(" "))?;
+    }
+    Ok(())
+}
