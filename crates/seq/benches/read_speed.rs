@@ -69,6 +69,13 @@ fn main() {
         std::io::copy(&mut input, &mut output).expect("decompresses");
         output.flush().expect("flushed");
     }
+    let corpus = Corpus::from_records(FastxRecords::open(&gz, false).expect("readable")).expect("valid");
+    println!(
+        "2-bit corpus: {} nt in {:.1} MB of heap\n",
+        corpus.total_len(),
+        corpus.heap_bytes() as f64 / 1e6
+    );
+    drop(corpus);
     println!("file                         reader                 median s    MB/s (file)   Mnt/s   vs needletail");
     for (label, path) in [("gzip", gz.as_path()), ("uncompressed", plain.as_path())] {
         let file_mb = std::fs::metadata(path).expect("exists").len() as f64 / 1e6;
