@@ -1,13 +1,15 @@
 //! Input options shared by every command that reads sequence files, and opening a file
 //! with a progress bar.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
 use dnalm_seq::alphabet::NormalizationReport;
 use dnalm_seq::source::{SeqReader, SourceOptions};
+use dnalm_seq::split::{Split, SplitFractions};
 use dnalm_seq::table::TableColumns;
+use dnalm_seq::SeqRecord;
 
 use crate::progress;
 
@@ -71,4 +73,87 @@ pub fn warn_about(path: &Path, report: NormalizationReport) {
             report.ambiguous_to_n
         );
     }
+}
+
+/// Which part of a table to use: rows are assigned to train/dev/test by a seeded hash of
+/// their id (for the human-genes CSV, the NCBI gene id), so the split never depends on
+/// row order.
+#[derive(Debug, Clone, Args)]
+pub struct SplitArgs {
+    /// Use only this split of the records [default: all records].
+    #[arg(long, value_enum)]
+    pub split: Option<SplitName>,
+
+    /// Fraction of records in dev.
+    #[arg(long, default_value_t = 0.0)]
+    pub dev_fraction: f64,
+
+    /// Fraction of records in test.
+    #[arg(long, default_value_t = 0.1)]
+    pub test_fraction: f64,
+
+    /// Seed of the split hash.
+    #[arg(long, default_value_t = 0)]
+    pub split_seed: u64,
+}
+
+/// The names of the splits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SplitName {
+    /// Training records.
+    Train,
+    /// Validation records.
+    Dev,
+    /// Test records.
+    Test,
+}
+
+impl SplitArgs {
+    /// Whether a record belongs to the chosen split (always true without `--split`).
+    pub fn keeps(&self, record: &SeqRecord) -> Result<bool> {
+        let Some(name) = self.split else { return Ok(true) };
+        let fractions = SplitFractions::new(self.dev_fraction, self.test_fraction)?;
+        let wanted = match name {
+            SplitName::Train => Split::Train,
+            SplitName::Dev => Split::Dev,
+            SplitName::Test => Split::Test,
+        };
+        Ok(fractions.by_hash(record.id.as_bytes(), self.split_seed) == wanted)
+    }
+}
+
+/// Calls `visit` on every record of every file, with a progress bar per file; `visit`
+/// returns `false` to stop reading the current file.
+pub fn for_each_record(
+    files: &[PathBuf],
+    input: &InputArgs,
+    mut visit: impl FnMut(&Path, SeqRecord) -> Result<bool>,
+) -> Result<()> {
+    let options = input.source_options();
+    for path in files {
+        let (mut reader, bar) = open_with_progress(path, &options)?;
+        for record in reader.by_ref() {
+            if !visit(path, record?)? {
+                break;
+            }
+        }
+        bar.finish_and_clear();
+        warn_about(path, reader.report());
+    }
+    Ok(())
+}
+
+/// Reads every record of the chosen split from the files.
+pub fn read_records(files: &[PathBuf], input: &InputArgs, split: &SplitArgs) -> Result<Vec<SeqRecord>> {
+    let mut records = Vec::new();
+    for_each_record(files, input, |_, record| {
+        if split.keeps(&record)? {
+            records.push(record);
+        }
+        Ok(true)
+    })?;
+    if records.is_empty() {
+        anyhow::bail!("no records were read (check the files and --split)");
+    }
+    Ok(records)
 }

@@ -2,6 +2,7 @@
 
 mod commands;
 mod input;
+mod models;
 mod progress;
 
 use clap::{Parser, Subcommand};
@@ -24,6 +25,12 @@ enum Command {
     /// Train, apply and measure tokenizers.
     #[command(subcommand)]
     Tokenizer(commands::tokenizer::TokenizerCommand),
+    /// N-gram language models (orders 1..=16; MLE, add-k, Kneser-Ney).
+    #[command(subcommand)]
+    Ngram(commands::ngram::NgramCommand),
+    /// Evaluations shared by every language model.
+    #[command(subcommand)]
+    Eval(commands::eval::EvalCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -32,6 +39,8 @@ fn main() -> std::process::ExitCode {
         Command::Demo(args) => commands::demo::run(args),
         Command::Data(command) => command.run(),
         Command::Tokenizer(command) => command.run(),
+        Command::Ngram(command) => command.run(),
+        Command::Eval(command) => command.run(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -16,3 +16,22 @@ pub fn bytes_bar(total_bytes: u64, label: &str) -> ProgressBar {
     bar.set_message(label.to_string());
     bar
 }
+
+/// A bar over a number of items.
+pub fn count_bar(total: u64, label: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} ({per_sec}, ETA {eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
+
+/// A spinner for work of unknown length.
+pub fn spinner(label: &str) -> ProgressBar {
+    let spinner = ProgressBar::new_spinner().with_message(label.to_string());
+    spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+    spinner
+}

@@ -98,6 +98,26 @@ pub struct InvalidByte {
     pub byte: u8,
 }
 
+impl std::fmt::Display for InvalidByte {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid character {:?} at position {}; expected A, C, G, T, N or an IUPAC code",
+            self.byte as char,
+            self.position + 1
+        )
+    }
+}
+
+impl std::error::Error for InvalidByte {}
+
+/// The normalised form of a short sequence given by hand (a prompt, a test string).
+pub fn normalize(raw: &[u8]) -> Result<Vec<u8>, InvalidByte> {
+    let mut out = Vec::with_capacity(raw.len());
+    normalize_into(raw, &mut out, &mut NormalizationReport::default())?;
+    Ok(out)
+}
+
 /// Appends the normalised form of `raw` (upper-case `ACGTN`, line breaks removed) to
 /// `out`, adding what it changed to `report`.
 ///

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64_with_seed;
 
 use crate::error::{Result, SeqError};
+use crate::record::SeqRecord;
 
 /// One of the three splits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,9 +70,52 @@ impl SplitFractions {
     }
 }
 
+/// Sets aside a held-out part of training records, for tuning: with at least 10
+/// records, whole records chosen by a seeded hash of their id; with fewer (a genome of a
+/// few chromosomes), the last `fraction` of every record. Returns `(fit, held_out)`.
+pub fn hold_out(records: &[SeqRecord], fraction: f64, seed: u64) -> (Vec<&[u8]>, Vec<&[u8]>) {
+    let by_hash = SplitFractions {
+        dev: fraction,
+        test: 0.0,
+    };
+    if records.len() >= 10 {
+        records
+            .iter()
+            .map(|record| (record, by_hash.by_hash(record.id.as_bytes(), seed)))
+            .fold((Vec::new(), Vec::new()), |(mut fit, mut held), (record, split)| {
+                match split {
+                    Split::Train => fit.push(record.seq.as_slice()),
+                    _ => held.push(record.seq.as_slice()),
+                }
+                (fit, held)
+            })
+    } else {
+        records
+            .iter()
+            .map(|record| {
+                let cut = by_hash.position_range(record.seq.len(), Split::Train).end;
+                (&record.seq[..cut], &record.seq[cut..])
+            })
+            .unzip()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hold_out_by_record_or_by_position() {
+        let record = |id: &str, seq: &[u8]| SeqRecord { id: id.into(), seq: seq.to_vec(), label: None };
+        let genome = [record("chr1", &[b'A'; 100]), record("chr2", &[b'C'; 50])];
+        let (fit, held) = hold_out(&genome, 0.1, 0);
+        assert_eq!(fit.iter().map(|s| s.len()).collect::<Vec<_>>(), [90, 45]);
+        assert_eq!(held.iter().map(|s| s.len()).collect::<Vec<_>>(), [10, 5]);
+        let genes: Vec<SeqRecord> = (0..1000).map(|i| record(&i.to_string(), b"ACGT")).collect();
+        let (fit, held) = hold_out(&genes, 0.1, 0);
+        assert_eq!(fit.len() + held.len(), 1000);
+        assert!((60..140).contains(&held.len()), "{}", held.len());
+    }
 
     #[test]
     fn position_ranges_tile_the_sequence() {

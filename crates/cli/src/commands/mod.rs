@@ -2,4 +2,6 @@
 
 pub mod data;
 pub mod demo;
+pub mod eval;
+pub mod ngram;
 pub mod tokenizer;

@@ -5,13 +5,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Subcommand, ValueEnum};
-use dnalm_seq::SeqRecord;
 use dnalm_tokenize::{
     BpeTokenizer, BpeTrainingConfig, KmerTokenizer, NucleotideTokenizer, TokenStats, Tokenizer,
 };
 use rayon::prelude::*;
 
-use crate::input::{open_with_progress, warn_about, InputArgs};
+use crate::input::{for_each_record, InputArgs};
 
 /// Tokenizer subcommands.
 #[derive(Debug, Subcommand)]
@@ -147,26 +146,6 @@ impl TokenizerCommand {
     }
 }
 
-/// Calls `visit` on every record of every file, with a progress bar per file.
-fn for_each_record(
-    files: &[PathBuf],
-    input: &InputArgs,
-    mut visit: impl FnMut(&Path, SeqRecord) -> Result<bool>,
-) -> Result<()> {
-    let options = input.source_options();
-    for path in files {
-        let (mut reader, bar) = open_with_progress(path, &options)?;
-        for record in reader.by_ref() {
-            if !visit(path, record?)? {
-                break;
-            }
-        }
-        bar.finish_and_clear();
-        warn_about(path, reader.report());
-    }
-    Ok(())
-}
-
 fn train(args: TrainArgs) -> Result<()> {
     let tokenizer: Box<dyn Tokenizer> = match args.kind {
         Kind::Nucleotide => Box::new(NucleotideTokenizer),
@@ -185,8 +164,7 @@ fn train(args: TrainArgs) -> Result<()> {
                 min_frequency: args.min_frequency,
                 max_piece_len: args.max_piece_len,
             };
-            let spinner = indicatif::ProgressBar::new_spinner().with_message("learning BPE merges");
-            spinner.enable_steady_tick(std::time::Duration::from_millis(200));
+            let spinner = crate::progress::spinner("learning BPE merges");
             let bpe = BpeTokenizer::train(sequences.iter().map(Vec::as_slice), &config)?;
             spinner.finish_and_clear();
             Box::new(bpe)

@@ -1,0 +1,105 @@
+//! `dnalm eval ...`: evaluations shared by every language model.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use dnalm_eval::mutations::{detect_mutations, MutationResult};
+use dnalm_eval::summary::MeanSd;
+use dnalm_ngram::Smoothing;
+
+use crate::input::{read_records, InputArgs, SplitArgs};
+use crate::{models, progress};
+
+/// Evaluation subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EvalCommand {
+    /// Can the model tell real sequences from mutated copies (arXiv 2307.10634)?
+    Mutations(MutationArgs),
+}
+
+/// Arguments of `dnalm eval mutations`.
+#[derive(Debug, Args)]
+pub struct MutationArgs {
+    /// The model file.
+    #[arg(long, short, value_name = "PATH")]
+    model: PathBuf,
+
+    /// For n-gram models: score with this smoothing instead of the model's own.
+    #[arg(long)]
+    smoothing: Option<Smoothing>,
+
+    /// Values of K: each mutated copy gets 1..=K edits.
+    #[arg(long, value_delimiter = ',', default_value = "1,5,10")]
+    max_edits: Vec<usize>,
+
+    /// Real/mutated pairs per K and seed.
+    #[arg(long, default_value_t = 1000)]
+    pairs: usize,
+
+    /// Seeds; results are given per seed and as mean ± sd.
+    #[arg(long, value_delimiter = ',', default_value = "0,1,2")]
+    seeds: Vec<u64>,
+
+    /// Also write every result as JSON to this file.
+    #[arg(long, value_name = "PATH")]
+    json: Option<PathBuf>,
+
+    /// Real sequences.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    input: InputArgs,
+
+    #[command(flatten)]
+    split: SplitArgs,
+}
+
+impl EvalCommand {
+    /// Runs the subcommand.
+    pub fn run(self) -> Result<()> {
+        match self {
+            EvalCommand::Mutations(args) => mutations(args),
+        }
+    }
+}
+
+fn mutations(args: MutationArgs) -> Result<()> {
+    let model = models::load(&args.model, args.smoothing)?;
+    let records = read_records(&args.files, &args.input, &args.split)?;
+    let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
+    let runs = (args.max_edits.len() * args.seeds.len() * args.pairs) as u64;
+    let bar = progress::count_bar(runs, "pairs scored");
+    let mut results: Vec<MutationResult> = Vec::new();
+    for &max_edits in &args.max_edits {
+        for &seed in &args.seeds {
+            results.push(detect_mutations(model.as_ref(), &sequences, max_edits, args.pairs, seed, &|n| bar.inc(n))?);
+        }
+    }
+    bar.finish_and_clear();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "{} on {} real sequences, {} pairs per K and seed, seeds {:?}",
+        model.describe(),
+        sequences.len(),
+        args.pairs,
+        args.seeds
+    )?;
+    writeln!(out, "{:>4}  {:<28} {:<28} ties (ppl/prob)", "K", "accuracy by perplexity", "accuracy by probability")?;
+    for &max_edits in &args.max_edits {
+        let rows: Vec<&MutationResult> = results.iter().filter(|r| r.max_edits == max_edits).collect();
+        let by_ppl = MeanSd::of(&rows.iter().map(|r| r.accuracy_by_perplexity).collect::<Vec<_>>());
+        let by_prob = MeanSd::of(&rows.iter().map(|r| r.accuracy_by_probability).collect::<Vec<_>>());
+        let ties: (usize, usize) = rows.iter().fold((0, 0), |acc, r| (acc.0 + r.ties_by_perplexity, acc.1 + r.ties_by_probability));
+        writeln!(out, "{max_edits:>4}  {:<28} {:<28} {}/{}", by_ppl.to_string(), by_prob.to_string(), ties.0, ties.1)?;
+    }
+    if let Some(path) = &args.json {
+        let json = serde_json::json!({"model": model.describe(), "sequences": sequences.len(), "results": results});
+        let text = serde_json::to_string_pretty(&json)?;
+        dnalm_seq::atomic::write_atomic(path, |w| w.write_all(text.as_bytes()))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,259 @@
+//! `dnalm ngram ...`: n-gram language models.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::{Args, Subcommand};
+use dnalm_eval::perplexity::perplexity;
+use dnalm_lm::{SequenceGenerator, SequenceModel};
+use dnalm_ngram::{NgramModel, Smoothing};
+use dnalm_seq::split::hold_out;
+
+use crate::input::{read_records, InputArgs, SplitArgs};
+use crate::models::load_ngram;
+use crate::progress;
+
+/// Share of the training data held out to tune discounts.
+const HELD_OUT_FRACTION: f64 = 0.1;
+/// Seed of the held-out choice (distinct from the train/test split's default seed 0).
+const HELD_OUT_SEED: u64 = 1;
+
+/// N-gram subcommands.
+#[derive(Debug, Subcommand)]
+pub enum NgramCommand {
+    /// Count n-grams in sequence files and save the model.
+    Train(TrainArgs),
+    /// Perplexity and bits per nucleotide of a model on sequence files.
+    Eval(EvalArgs),
+    /// Sample new sequences from a model (FASTA on standard output).
+    Generate(GenerateArgs),
+    /// Export a Kneser-Ney model as an ARPA file (KenLM, SRILM).
+    Arpa(ArpaArgs),
+}
+
+/// Arguments of `dnalm ngram train`.
+#[derive(Debug, Args)]
+pub struct TrainArgs {
+    /// Order n (1..=16): each nucleotide is predicted from the n - 1 before it.
+    #[arg(long, default_value_t = 8)]
+    order: usize,
+
+    /// Smoothing stored as the model's default: mle, laplace, add-K (e.g. add-0.5) or
+    /// kn (interpolated modified Kneser-Ney). The counts serve all of them; `eval` can
+    /// override it.
+    #[arg(long, default_value = "kn")]
+    smoothing: Smoothing,
+
+    /// Kneser-Ney discounts: `tune` them on a held-out tenth of the training data
+    /// (then count all of it), or `estimate` them in closed form (Chen & Goodman).
+    /// [default: tune with --smoothing kn, estimate otherwise]
+    #[arg(long, value_enum)]
+    discounts: Option<DiscountChoice>,
+
+    /// Where to write the model.
+    #[arg(long, short, value_name = "PATH")]
+    out: PathBuf,
+
+    /// Training sequences.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    input: InputArgs,
+
+    #[command(flatten)]
+    split: SplitArgs,
+}
+
+/// How the Kneser-Ney discounts are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiscountChoice {
+    /// Maximise the likelihood of held-out training data.
+    Tune,
+    /// Chen & Goodman's closed-form estimate from count-of-counts.
+    Estimate,
+}
+
+/// Arguments of `dnalm ngram eval`.
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The model file.
+    #[arg(long, short, value_name = "PATH")]
+    model: PathBuf,
+
+    /// Evaluate with this smoothing instead of the model's own.
+    #[arg(long)]
+    smoothing: Option<Smoothing>,
+
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+
+    /// Sequences to score.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    input: InputArgs,
+
+    #[command(flatten)]
+    split: SplitArgs,
+}
+
+/// Arguments of `dnalm ngram generate`.
+#[derive(Debug, Args)]
+pub struct GenerateArgs {
+    /// The model file.
+    #[arg(long, short, value_name = "PATH")]
+    model: PathBuf,
+
+    /// Sample with this smoothing instead of the model's own.
+    #[arg(long)]
+    smoothing: Option<Smoothing>,
+
+    /// Number of sequences.
+    #[arg(long, default_value_t = 5)]
+    count: usize,
+
+    /// Stop a sequence after this many generated nucleotides if the model has not
+    /// ended it.
+    #[arg(long, default_value_t = 1000)]
+    max_len: usize,
+
+    /// Sampling temperature (> 0; below 1 is more conservative).
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f64,
+
+    /// Random seed.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+
+    /// Start every sequence with these nucleotides.
+    #[arg(long, default_value = "")]
+    prompt: String,
+}
+
+/// Arguments of `dnalm ngram arpa`.
+#[derive(Debug, Args)]
+pub struct ArpaArgs {
+    /// The model file.
+    #[arg(long, short, value_name = "PATH")]
+    model: PathBuf,
+
+    /// Where to write the ARPA file.
+    #[arg(long, short, value_name = "PATH")]
+    out: PathBuf,
+}
+
+impl NgramCommand {
+    /// Runs the subcommand.
+    pub fn run(self) -> Result<()> {
+        match self {
+            NgramCommand::Train(args) => train(args),
+            NgramCommand::Eval(args) => eval(args),
+            NgramCommand::Generate(args) => generate(args),
+            NgramCommand::Arpa(args) => {
+                load_ngram(&args.model, Some(Smoothing::KneserNey))?.save_arpa(&args.out)?;
+                eprintln!("wrote {}", args.out.display());
+                Ok(())
+            }
+        }
+    }
+}
+
+fn train(args: TrainArgs) -> Result<()> {
+    let records = read_records(&args.files, &args.input, &args.split)?;
+    let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
+    let nucleotides: usize = sequences.iter().map(|s| s.len()).sum();
+    let tune = args.discounts.unwrap_or(if args.smoothing == Smoothing::KneserNey {
+        DiscountChoice::Tune
+    } else {
+        DiscountChoice::Estimate
+    }) == DiscountChoice::Tune;
+    let spinner = progress::spinner(&format!("counting {}-grams in {nucleotides} nt", args.order));
+    let start = Instant::now();
+    let model = if tune {
+        let (fit, held_out) = hold_out(&records, HELD_OUT_FRACTION, HELD_OUT_SEED);
+        spinner.set_message("tuning Kneser-Ney discounts on held-out data");
+        let (model, before, after) = NgramModel::train_tuned(&fit, &held_out, args.order, args.smoothing)?;
+        eprintln!("held-out perplexity (Kneser-Ney): {before:.4} with estimated discounts, {after:.4} tuned");
+        model
+    } else {
+        NgramModel::train(&sequences, args.order, args.smoothing)?
+    };
+    spinner.finish_and_clear();
+    dnalm_ngram::format::save(&model, &args.out)?;
+    let contexts: usize = model
+        .counts()
+        .orders
+        .iter()
+        .map(|order| order.plain.nonzero().count() + order.anchored.len())
+        .sum();
+    eprintln!(
+        "{}: {} sequences, {nucleotides} nt, {contexts} contexts, counted in {:.2} s -> {}",
+        model.describe(),
+        records.len(),
+        start.elapsed().as_secs_f64(),
+        args.out.display()
+    );
+    Ok(())
+}
+
+fn eval(args: EvalArgs) -> Result<()> {
+    let model = load_ngram(&args.model, args.smoothing)?;
+    let records = read_records(&args.files, &args.input, &args.split)?;
+    let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
+    let bar = progress::count_bar(sequences.len() as u64, "scoring");
+    let start = Instant::now();
+    let total = perplexity(&model, &sequences, &|n| bar.inc(n));
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    let mut out = std::io::stdout().lock();
+    if args.json {
+        let json = serde_json::json!({
+            "model": model.describe(),
+            "sequences": total.sequences,
+            "events": total.events,
+            "log_prob": total.log_prob,
+            "perplexity": total.perplexity(),
+            "bits_per_nucleotide": total.bits_per_event(),
+            "seconds": seconds,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+    } else {
+        writeln!(out, "model                {}", model.describe())?;
+        writeln!(out, "sequences            {}", total.sequences)?;
+        writeln!(out, "events (nt + ends)   {}", total.events)?;
+        writeln!(out, "perplexity           {:.4}", total.perplexity())?;
+        writeln!(out, "bits per nucleotide  {:.4}", total.bits_per_event())?;
+        writeln!(out, "scored at            {:.2} M nt/s", total.events as f64 / seconds / 1e6)?;
+    }
+    Ok(())
+}
+
+fn generate(args: GenerateArgs) -> Result<()> {
+    NgramModel::check_temperature(args.temperature)?;
+    let model = load_ngram(&args.model, args.smoothing)?;
+    let prompt = dnalm_seq::alphabet::normalize(args.prompt.as_bytes()).context("--prompt")?;
+    let mut rng = dnalm_seq::seeded_rng(args.seed);
+    let mut out = std::io::stdout().lock();
+    for index in 1..=args.count {
+        let seq = model.generate(&prompt, args.max_len, args.temperature, &mut rng);
+        let score = model.score(&seq);
+        writeln!(
+            out,
+            ">generated_{index} model=\"{}\" seed={} temperature={} perplexity={:.3}",
+            model.describe(),
+            args.seed,
+            args.temperature,
+            score.perplexity()
+        )?;
+        for line in seq.chunks(60) {
+            out.write_all(line)?;
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}

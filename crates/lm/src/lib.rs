@@ -1,0 +1,111 @@
+//! The one interface every dnalm language model implements, so that perplexity,
+//! mutation detection, variant-effect scores and generation are written once.
+//!
+//! Models score *normalised* sequences (`ACGTN`). A score counts its predicted events:
+//! every scored nucleotide, plus the end of the sequence for models that predict it
+//! (as arXiv 2307.10634 does: `L + 1` events for `L` nucleotides). Perplexity is always
+//! per event in nucleotide units, whatever the model's tokenizer.
+
+use rand::RngCore;
+use serde::Serialize;
+
+/// How a model's score relates to the sequence's probability.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScoreKind {
+    /// The exact log-probability of the sequence (autoregressive models, n-grams).
+    Exact,
+    /// A masked pseudo-log-likelihood (encoders such as BERT and MxDNA).
+    PseudoLikelihood,
+}
+
+/// The score of one sequence.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct SequenceScore {
+    /// Natural-log probability (or pseudo-log-likelihood); `-inf` when the model gives
+    /// some event probability zero.
+    pub log_prob: f64,
+    /// Number of predicted events (scored nucleotides, plus the end if predicted).
+    pub events: usize,
+}
+
+impl SequenceScore {
+    /// Perplexity per event: `exp(-log_prob / events)`.
+    pub fn perplexity(&self) -> f64 {
+        (-self.log_prob / self.events as f64).exp()
+    }
+}
+
+/// Adds up scores over a data set; perplexity is over all events together (not a mean
+/// of per-sequence perplexities).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct PerplexityTotal {
+    /// Sequences scored.
+    pub sequences: usize,
+    /// Sum of log-probabilities (natural log).
+    pub log_prob: f64,
+    /// Sum of events.
+    pub events: usize,
+}
+
+impl PerplexityTotal {
+    /// Adds one sequence's score.
+    pub fn add(&mut self, score: SequenceScore) {
+        self.sequences += 1;
+        self.log_prob += score.log_prob;
+        self.events += score.events;
+    }
+
+    /// Adds another total.
+    pub fn merge(mut self, other: PerplexityTotal) -> Self {
+        self.sequences += other.sequences;
+        self.log_prob += other.log_prob;
+        self.events += other.events;
+        self
+    }
+
+    /// Perplexity per event.
+    pub fn perplexity(&self) -> f64 {
+        (-self.log_prob / self.events as f64).exp()
+    }
+
+    /// Bits per event (log2 of the perplexity).
+    pub fn bits_per_event(&self) -> f64 {
+        -self.log_prob / self.events as f64 / std::f64::consts::LN_2
+    }
+}
+
+/// A model that scores whole sequences.
+pub trait SequenceModel: Send + Sync {
+    /// A short description, e.g. `8-gram, Kneser-Ney`.
+    fn describe(&self) -> String;
+
+    /// Whether scores are exact log-probabilities or pseudo-likelihoods.
+    fn score_kind(&self) -> ScoreKind;
+
+    /// Scores a normalised sequence.
+    fn score(&self, seq: &[u8]) -> SequenceScore;
+}
+
+/// A model that can write new sequences.
+pub trait SequenceGenerator: Send + Sync {
+    /// Continues `prompt` (normalised, may be empty) until the model ends the sequence
+    /// or `max_len` nucleotides are generated; the result includes the prompt. Each
+    /// step samples from the model's distribution raised to `1 / temperature`.
+    fn generate(&self, prompt: &[u8], max_len: usize, temperature: f64, rng: &mut dyn RngCore) -> Vec<u8>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn perplexity_of_a_uniform_model_is_the_alphabet_size() {
+        let mut total = PerplexityTotal::default();
+        total.add(SequenceScore { log_prob: 10.0 * (0.25f64).ln(), events: 10 });
+        total.add(SequenceScore { log_prob: 6.0 * (0.25f64).ln(), events: 6 });
+        assert!((total.perplexity() - 4.0).abs() < 1e-12);
+        assert!((total.bits_per_event() - 2.0).abs() < 1e-12);
+        assert_eq!(total.sequences, 2);
+    }
+}
