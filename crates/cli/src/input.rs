@@ -111,7 +111,9 @@ pub enum SplitName {
 impl SplitArgs {
     /// Whether a record belongs to the chosen split (always true without `--split`).
     pub fn keeps(&self, record: &SeqRecord) -> Result<bool> {
-        let Some(name) = self.split else { return Ok(true) };
+        let Some(name) = self.split else {
+            return Ok(true);
+        };
         let fractions = SplitFractions::new(self.dev_fraction, self.test_fraction)?;
         let wanted = match name {
             SplitName::Train => Split::Train,
@@ -144,7 +146,11 @@ pub fn for_each_record(
 }
 
 /// Reads every record of the chosen split from the files.
-pub fn read_records(files: &[PathBuf], input: &InputArgs, split: &SplitArgs) -> Result<Vec<SeqRecord>> {
+pub fn read_records(
+    files: &[PathBuf],
+    input: &InputArgs,
+    split: &SplitArgs,
+) -> Result<Vec<SeqRecord>> {
     let mut records = Vec::new();
     for_each_record(files, input, |_, record| {
         if split.keeps(&record)? {

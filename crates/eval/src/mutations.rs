@@ -25,10 +25,19 @@ pub struct MutationPair {
 
 /// Draws `pairs` real/mutated pairs with up to `max_edits` edits each, seeded.
 /// Sequences shorter than 2 nucleotides cannot be mutated and are never drawn.
-pub fn make_pairs(sequences: &[&[u8]], max_edits: usize, pairs: usize, seed: u64) -> Result<Vec<MutationPair>> {
-    let eligible: Vec<usize> = (0..sequences.len()).filter(|&i| sequences[i].len() >= 2).collect();
+pub fn make_pairs(
+    sequences: &[&[u8]],
+    max_edits: usize,
+    pairs: usize,
+    seed: u64,
+) -> Result<Vec<MutationPair>> {
+    let eligible: Vec<usize> = (0..sequences.len())
+        .filter(|&i| sequences[i].len() >= 2)
+        .collect();
     if eligible.is_empty() {
-        return Err(SeqError::InvalidParameter("no sequence of 2 or more nucleotides to mutate".into()));
+        return Err(SeqError::InvalidParameter(
+            "no sequence of 2 or more nucleotides to mutate".into(),
+        ));
     }
     let mut rng = seeded_rng(seed);
     (0..pairs)
@@ -89,9 +98,7 @@ pub fn detect_mutations(
             ]
         })
         .collect();
-    let share = |column: usize, value: i8| {
-        outcomes.iter().filter(|o| o[column] == value).count()
-    };
+    let share = |column: usize, value: i8| outcomes.iter().filter(|o| o[column] == value).count();
     Ok(MutationResult {
         max_edits,
         seed,
@@ -120,7 +127,10 @@ mod tests {
         }
         fn score(&self, seq: &[u8]) -> SequenceScore {
             let others = seq.iter().filter(|&&b| b != b'A').count();
-            SequenceScore { log_prob: -(others as f64) - 0.01 * seq.len() as f64, events: seq.len() + 1 }
+            SequenceScore {
+                log_prob: -(others as f64) - 0.01 * seq.len() as f64,
+                events: seq.len() + 1,
+            }
         }
     }
 
@@ -141,7 +151,10 @@ mod tests {
         // One edit on poly-A: an insertion (of A: longer; of C/G/T: a non-A), a
         // substitution, or a swap (which falls back to substitution) all make the
         // mutant less probable; only a deletion (1/4 of edits) makes it more probable.
-        assert!((result.accuracy_by_probability - 0.75).abs() < 0.07, "{result:?}");
+        assert!(
+            (result.accuracy_by_probability - 0.75).abs() < 0.07,
+            "{result:?}"
+        );
         assert_eq!(result.ties_by_probability, 0);
         assert_eq!(result.pairs, 400);
     }

@@ -4,7 +4,11 @@ use dnalm_lm::{PerplexityTotal, SequenceModel};
 use rayon::prelude::*;
 
 /// Scores every sequence and adds the scores up (perplexity over all events).
-pub fn perplexity(model: &dyn SequenceModel, sequences: &[&[u8]], on_progress: &(dyn Fn(u64) + Sync)) -> PerplexityTotal {
+pub fn perplexity(
+    model: &dyn SequenceModel,
+    sequences: &[&[u8]],
+    on_progress: &(dyn Fn(u64) + Sync),
+) -> PerplexityTotal {
     sequences
         .par_iter()
         .map(|seq| {

@@ -92,7 +92,13 @@ pub trait SequenceGenerator: Send + Sync {
     /// Continues `prompt` (normalised, may be empty) until the model ends the sequence
     /// or `max_len` nucleotides are generated; the result includes the prompt. Each
     /// step samples from the model's distribution raised to `1 / temperature`.
-    fn generate(&self, prompt: &[u8], max_len: usize, temperature: f64, rng: &mut dyn RngCore) -> Vec<u8>;
+    fn generate(
+        &self,
+        prompt: &[u8],
+        max_len: usize,
+        temperature: f64,
+        rng: &mut dyn RngCore,
+    ) -> Vec<u8>;
 }
 
 #[cfg(test)]
@@ -102,8 +108,14 @@ mod tests {
     #[test]
     fn perplexity_of_a_uniform_model_is_the_alphabet_size() {
         let mut total = PerplexityTotal::default();
-        total.add(SequenceScore { log_prob: 10.0 * (0.25f64).ln(), events: 10 });
-        total.add(SequenceScore { log_prob: 6.0 * (0.25f64).ln(), events: 6 });
+        total.add(SequenceScore {
+            log_prob: 10.0 * (0.25f64).ln(),
+            events: 10,
+        });
+        total.add(SequenceScore {
+            log_prob: 6.0 * (0.25f64).ln(),
+            events: 6,
+        });
         assert!((total.perplexity() - 4.0).abs() < 1e-12);
         assert!((total.bits_per_event() - 2.0).abs() < 1e-12);
         assert_eq!(total.sequences, 2);

@@ -23,26 +23,47 @@ fn peak_rss_mb() -> f64 {
             status
                 .lines()
                 .find_map(|line| line.strip_prefix("VmHWM:"))
-                .and_then(|value| value.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+                .and_then(|value| {
+                    value
+                        .trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<f64>()
+                        .ok()
+                })
         })
         .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let Some(path) = args.first().map(PathBuf::from) else {
         eprintln!("usage: cargo bench -p dnalm-ngram --bench chr20_kneser_ney -- PATH/chr20.fa.gz [ORDER]");
         std::process::exit(2);
     };
-    let order: usize = args.get(1).map(|a| a.parse().expect("ORDER is a number")).unwrap_or(10);
+    let order: usize = args
+        .get(1)
+        .map(|a| a.parse().expect("ORDER is a number"))
+        .unwrap_or(10);
     let start = Instant::now();
     let records = read_all(&path, &SourceOptions::default()).expect("readable FASTA");
-    println!("read {} in {:.2} s", path.display(), start.elapsed().as_secs_f64());
+    println!(
+        "read {} in {:.2} s",
+        path.display(),
+        start.elapsed().as_secs_f64()
+    );
     let (train, test) = hold_out(&records, 0.1, 0);
     let train_records: Vec<SeqRecord> = train
         .iter()
         .enumerate()
-        .map(|(i, seq)| SeqRecord { id: i.to_string(), seq: seq.to_vec(), label: None })
+        .map(|(i, seq)| SeqRecord {
+            id: i.to_string(),
+            seq: seq.to_vec(),
+            label: None,
+        })
         .collect();
     let train_nt: usize = train.iter().map(|s| s.len()).sum();
     let test_nt: usize = test.iter().map(|s| s.len()).sum();
@@ -65,7 +86,10 @@ fn main() {
             (start.elapsed().as_secs_f64(), log_prob, events)
         };
         let median_speed = |threads: usize| {
-            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("thread pool");
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("thread pool");
             let mut speeds: Vec<f64> = (0..3)
                 .map(|_| {
                     let (seconds, _, events) = pool.install(run);
@@ -89,7 +113,8 @@ fn main() {
 
     let (fit, held_out) = hold_out(&train_records, 0.1, 0);
     let start = Instant::now();
-    let (tuned, before, after) = NgramModel::train_tuned(&fit, &held_out, order, Smoothing::KneserNey).expect("trains");
+    let (tuned, before, after) =
+        NgramModel::train_tuned(&fit, &held_out, order, Smoothing::KneserNey).expect("trains");
     println!(
         "{order}-gram KN (tuned discounts): {:.2} s (held-out {before:.4} -> {after:.4}), peak RSS {:.0} MB",
         start.elapsed().as_secs_f64(),

@@ -25,16 +25,23 @@ fn perplexity(model: &NgramModel, test: &[&[u8]]) -> f64 {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let Some(path) = args.first().map(PathBuf::from) else {
         eprintln!("usage: cargo bench -p dnalm-ngram --bench genes_orders -- PATH/validation.csv.gz [MAX_ORDER]");
         std::process::exit(2);
     };
-    let max_order: usize = args.get(1).map(|a| a.parse().expect("MAX_ORDER is a number")).unwrap_or(12);
+    let max_order: usize = args
+        .get(1)
+        .map(|a| a.parse().expect("MAX_ORDER is a number"))
+        .unwrap_or(12);
     let records = read_all(&path, &SourceOptions::default()).expect("readable genes table");
     let fractions = SplitFractions::new(0.0, 0.1).expect("valid fractions");
-    let (train, test): (Vec<_>, Vec<_>) =
-        records.into_iter().partition(|r| fractions.by_hash(r.id.as_bytes(), 0) == Split::Train);
+    let (train, test): (Vec<_>, Vec<_>) = records
+        .into_iter()
+        .partition(|r| fractions.by_hash(r.id.as_bytes(), 0) == Split::Train);
     let train_seqs: Vec<&[u8]> = train.iter().map(|r| r.seq.as_slice()).collect();
     let test_seqs: Vec<&[u8]> = test.iter().map(|r| r.seq.as_slice()).collect();
     let (fit, held_out) = hold_out(&train, 0.1, 1);
@@ -52,14 +59,18 @@ fn main() {
         let model = NgramModel::train(&train_seqs, order, Smoothing::KneserNey).expect("trains");
         let count_seconds = start.elapsed().as_secs_f64();
         let kn_estimated = perplexity(&model, &test_seqs);
-        let laplace = perplexity(&model.clone().with_smoothing(Smoothing::AddK { k: 1.0 }), &test_seqs);
+        let laplace = perplexity(
+            &model.clone().with_smoothing(Smoothing::AddK { k: 1.0 }),
+            &test_seqs,
+        );
         let mle = perplexity(&model.with_smoothing(Smoothing::Mle), &test_seqs);
         let start = Instant::now();
-        let (tuned, _, _) = NgramModel::train_tuned(&fit, &held_out, order, Smoothing::KneserNey).expect("trains");
+        let (tuned, _, _) =
+            NgramModel::train_tuned(&fit, &held_out, order, Smoothing::KneserNey).expect("trains");
         let tune_seconds = start.elapsed().as_secs_f64();
         let kn_tuned = perplexity(&tuned, &test_seqs);
         println!(
-            "{order:>5} {mle:>9.4} {laplace:>9.4} {kn_estimated:>18.4} {kn_tuned:>14.4} {count_seconds:>9.2} {tune_seconds:>8.2}"
+            "{order:>5} {mle:>9.5} {laplace:>9.5} {kn_estimated:>18.5} {kn_tuned:>14.5} {count_seconds:>9.2} {tune_seconds:>8.2}"
         );
     }
 }

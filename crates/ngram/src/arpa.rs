@@ -25,7 +25,10 @@ struct Line {
 }
 
 fn nucleotides(packed: u64, len: usize) -> Vec<&'static str> {
-    (0..len).rev().map(|i| WORDS[((packed >> (2 * i)) & 3) as usize]).collect()
+    (0..len)
+        .rev()
+        .map(|i| WORDS[((packed >> (2 * i)) & 3) as usize])
+        .collect()
 }
 
 impl NgramModel {
@@ -33,7 +36,11 @@ impl NgramModel {
     /// `context`), if it was ever followed by anything.
     fn log10_backoff(&self, k: usize, context: u64, anchored: bool) -> Option<f64> {
         let counts = self.counts().orders.get(k)?;
-        let counts = if anchored { counts.anchored(context) } else { counts.plain.get(context) };
+        let counts = if anchored {
+            counts.anchored(context)
+        } else {
+            counts.plain.get(context)
+        };
         if counts.iter().all(|&c| c == 0) {
             return None;
         }
@@ -55,7 +62,11 @@ impl NgramModel {
                 log10_backoff: self.log10_backoff(1, 0, true),
             });
             for (outcome, word) in WORDS.iter().enumerate() {
-                let backoff = if outcome as u8 == END { None } else { self.log10_backoff(1, outcome as u64, false) };
+                let backoff = if outcome as u8 == END {
+                    None
+                } else {
+                    self.log10_backoff(1, outcome as u64, false)
+                };
                 lines.push(Line {
                     words: word.to_string(),
                     log10_prob: p[outcome].log10(),
@@ -65,8 +76,16 @@ impl NgramModel {
             return lines;
         }
         let order = &self.counts().orders[k - 1];
-        let plain = order.plain.sorted_nonzero().into_iter().map(|(context, counts)| (context, counts, false));
-        let mut anchored: Vec<_> = order.anchored.iter().map(|(&context, &counts)| (context, counts, true)).collect();
+        let plain = order
+            .plain
+            .sorted_nonzero()
+            .into_iter()
+            .map(|(context, counts)| (context, counts, false));
+        let mut anchored: Vec<_> = order
+            .anchored
+            .iter()
+            .map(|(&context, &counts)| (context, counts, true))
+            .collect();
         anchored.sort_unstable_by_key(|(context, _, _)| *context);
         for (context, counts, is_anchored) in anchored.into_iter().chain(plain) {
             let known = if is_anchored { k - 2 } else { k - 1 };
@@ -114,9 +133,12 @@ impl NgramModel {
             writeln!(out, "\n\\{}-grams:", k + 1).map_err(io)?;
             for line in lines {
                 match line.log10_backoff {
-                    Some(backoff) if k + 1 < self.order() => {
-                        writeln!(out, "{:.7}\t{}\t{:.7}", line.log10_prob, line.words, backoff).map_err(io)?
-                    }
+                    Some(backoff) if k + 1 < self.order() => writeln!(
+                        out,
+                        "{:.7}\t{}\t{:.7}",
+                        line.log10_prob, line.words, backoff
+                    )
+                    .map_err(io)?,
                     _ => writeln!(out, "{:.7}\t{}", line.log10_prob, line.words).map_err(io)?,
                 }
             }
@@ -129,9 +151,11 @@ impl NgramModel {
     pub fn save_arpa(&self, path: &Path) -> Result<()> {
         let mut bytes = Vec::new();
         self.write_arpa(&mut bytes)?;
-        dnalm_seq::atomic::write_atomic(path, |out| out.write_all(&bytes)).map_err(|source| NgramError::Io {
-            file: path.to_path_buf(),
-            source,
+        dnalm_seq::atomic::write_atomic(path, |out| out.write_all(&bytes)).map_err(|source| {
+            NgramError::Io {
+                file: path.to_path_buf(),
+                source,
+            }
         })
     }
 }

@@ -60,7 +60,9 @@ impl Partial {
 /// Counts every n-gram of orders `1..=order` in normalised sequences.
 pub fn count(sequences: &[&[u8]], order: usize) -> Result<NgramCounts> {
     if !(1..=MAX_ORDER).contains(&order) {
-        return Err(NgramError::InvalidParameter(format!("order must be in 1..={MAX_ORDER}, got {order}")));
+        return Err(NgramError::InvalidParameter(format!(
+            "order must be in 1..={MAX_ORDER}, got {order}"
+        )));
     }
     let context = order - 1;
     let expected_events: usize = sequences.iter().map(|s| s.len() + 1).sum();
@@ -69,7 +71,9 @@ pub fn count(sequences: &[&[u8]], order: usize) -> Result<NgramCounts> {
         .enumerate()
         .flat_map(|(index, seq)| {
             let end = seq.len() + 1;
-            (0..end).step_by(CHUNK).map(move |from| (index, from, (from + CHUNK).min(end)))
+            (0..end)
+                .step_by(CHUNK)
+                .map(move |from| (index, from, (from + CHUNK).min(end)))
         })
         .collect();
     let partial = work
@@ -79,7 +83,9 @@ pub fn count(sequences: &[&[u8]], order: usize) -> Result<NgramCounts> {
             |mut partial, &(index, from, to)| {
                 for_each_event(sequences[index], from, to, context, |event| {
                     if event.since_start >= context {
-                        partial.top.add(event.history & mask(context), event.symbol, 1);
+                        partial
+                            .top
+                            .add(event.history & mask(context), event.symbol, 1);
                     } else {
                         let slot = partial.anchored[event.since_start + 1]
                             .entry(event.history & mask(event.since_start))
@@ -119,7 +125,10 @@ fn continuation_counts(higher: &OrderCounts, context_len: usize, expected_events
     let mut table = Table::for_context(context_len, expected_events);
     let keep = mask(context_len);
     let higher_plain = higher.plain.nonzero();
-    let higher_anchored = higher.anchored.iter().map(|(&context, counts)| (context, counts));
+    let higher_anchored = higher
+        .anchored
+        .iter()
+        .map(|(&context, counts)| (context, counts));
     for (context, counts) in higher_plain.chain(higher_anchored) {
         for (outcome, &count) in counts.iter().enumerate() {
             if count > 0 {
@@ -147,7 +156,11 @@ mod tests {
         // Unigram continuation counts: distinct left neighbours of each outcome among
         // the bigrams <s>A, AC, Cend, AA, Aend.
         let unigram = &counts.orders[0];
-        assert_eq!(unigram.plain.get(0), &[2, 1, 0, 0, 2], "A after {{<s>, A}}, C after A, end after {{A, C}}");
+        assert_eq!(
+            unigram.plain.get(0),
+            &[2, 1, 0, 0, 2],
+            "A after {{<s>, A}}, C after A, end after {{A, C}}"
+        );
         assert_eq!(unigram.plain.get(0)[END as usize], 2);
     }
 
@@ -155,7 +168,11 @@ mod tests {
     fn parallel_chunks_count_like_one_pass() {
         let mut seq = Vec::new();
         for i in 0..(3 * CHUNK + 17) {
-            seq.push(if i % 1009 == 0 { b'N' } else { b"ACGT"[(i * 31 + i / 7) % 4] });
+            seq.push(if i % 1009 == 0 {
+                b'N'
+            } else {
+                b"ACGT"[(i * 31 + i / 7) % 4]
+            });
         }
         let chunked = count(&[&seq], 5).unwrap();
         // Reference: one sequential pass.
@@ -171,14 +188,34 @@ mod tests {
                     .unwrap() += 1;
             }
         });
-        assert_eq!(chunked.orders[4].plain.sorted_nonzero(), reference.top.sorted_nonzero());
+        assert_eq!(
+            chunked.orders[4].plain.sorted_nonzero(),
+            reference.top.sorted_nonzero()
+        );
         for k in 0..5 {
             assert_eq!(chunked.orders[k].anchored, reference.anchored[k]);
         }
-        let total: u64 = chunked.orders[4].plain.nonzero().map(|(_, c)| c.iter().sum::<u64>()).sum::<u64>()
-            + chunked.orders.iter().map(|o| o.anchored.values().map(|c| c.iter().sum::<u64>()).sum::<u64>()).sum::<u64>();
+        let total: u64 = chunked.orders[4]
+            .plain
+            .nonzero()
+            .map(|(_, c)| c.iter().sum::<u64>())
+            .sum::<u64>()
+            + chunked
+                .orders
+                .iter()
+                .map(|o| {
+                    o.anchored
+                        .values()
+                        .map(|c| c.iter().sum::<u64>())
+                        .sum::<u64>()
+                })
+                .sum::<u64>();
         let n_count = seq.iter().filter(|&&b| b == b'N').count();
-        assert_eq!(total as usize, seq.len() - n_count + 1, "one count per event");
+        assert_eq!(
+            total as usize,
+            seq.len() - n_count + 1,
+            "one count per event"
+        );
     }
 
     #[test]

@@ -58,7 +58,8 @@ pub fn to_bytes(model: &NgramModel) -> Vec<u8> {
     for order in &model.counts().orders {
         let plain = order.plain.sorted_nonzero();
         put_entries(&mut out, plain.iter().map(|(k, c)| (*k, c)));
-        let mut anchored: Vec<(u64, &Counts)> = order.anchored.iter().map(|(&k, c)| (k, c)).collect();
+        let mut anchored: Vec<(u64, &Counts)> =
+            order.anchored.iter().map(|(&k, c)| (k, c)).collect();
         anchored.sort_unstable_by_key(|(k, _)| *k);
         put_entries(&mut out, anchored.into_iter());
     }
@@ -70,9 +71,11 @@ pub fn to_bytes(model: &NgramModel) -> Vec<u8> {
 /// Writes a model file atomically.
 pub fn save(model: &NgramModel, path: &Path) -> Result<()> {
     let bytes = to_bytes(model);
-    dnalm_seq::atomic::write_atomic(path, |out| out.write_all(&bytes)).map_err(|source| NgramError::Io {
-        file: path.to_path_buf(),
-        source,
+    dnalm_seq::atomic::write_atomic(path, |out| out.write_all(&bytes)).map_err(|source| {
+        NgramError::Io {
+            file: path.to_path_buf(),
+            source,
+        }
     })
 }
 
@@ -95,7 +98,10 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn take(&mut self, len: usize) -> Result<&[u8], String> {
-        let end = self.position.checked_add(len).filter(|&end| end <= self.bytes.len());
+        let end = self
+            .position
+            .checked_add(len)
+            .filter(|&end| end <= self.bytes.len());
         let end = end.ok_or_else(|| "the file ends early (truncated?)".to_string())?;
         let slice = &self.bytes[self.position..end];
         self.position = end;
@@ -103,11 +109,15 @@ impl Reader<'_> {
     }
 
     fn u64(&mut self) -> Result<u64, String> {
-        Ok(u64::from_le_bytes(self.take(8)?.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(
+            self.take(8)?.try_into().expect("8 bytes"),
+        ))
     }
 
     fn u32(&mut self) -> Result<u32, String> {
-        Ok(u32::from_le_bytes(self.take(4)?.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(
+            self.take(4)?.try_into().expect("4 bytes"),
+        ))
     }
 
     fn entries(&mut self) -> Result<Vec<(u64, Counts)>, String> {
@@ -143,7 +153,9 @@ pub fn from_bytes(bytes: &[u8]) -> Result<NgramModel, String> {
     };
     let version = reader.u32()?;
     if version != VERSION {
-        return Err(format!("file format version {version}; this dnalm reads version {VERSION}"));
+        return Err(format!(
+            "file format version {version}; this dnalm reads version {VERSION}"
+        ));
     }
     let order = reader.u32()? as usize;
     if !(1..=MAX_ORDER).contains(&order) {
@@ -163,7 +175,11 @@ pub fn from_bytes(bytes: &[u8]) -> Result<NgramModel, String> {
         for (slot, value) in values.iter_mut().enumerate() {
             *value = f64::from_le_bytes(reader.take(8)?.try_into().expect("8 bytes"));
             if !(*value > 0.0 && *value < (slot + 1) as f64) {
-                return Err(format!("order {k}: discount D{} = {value} is outside (0, {})", slot + 1, slot + 1));
+                return Err(format!(
+                    "order {k}: discount D{} = {value} is outside (0, {})",
+                    slot + 1,
+                    slot + 1
+                ));
             }
         }
         discounts.push(Discounts(values));
@@ -174,7 +190,10 @@ pub fn from_bytes(bytes: &[u8]) -> Result<NgramModel, String> {
         let mut plain = Table::for_context(k - 1, plain_entries.len() * 4);
         for (context, counts) in plain_entries {
             if k - 1 < 32 && context >> (2 * (k - 1)) != 0 {
-                return Err(format!("order {k}: context {context:#x} is longer than {} nucleotides", k - 1));
+                return Err(format!(
+                    "order {k}: context {context:#x} is longer than {} nucleotides",
+                    k - 1
+                ));
             }
             for (outcome, &count) in counts.iter().enumerate() {
                 plain.add(context, outcome as u8, count);
@@ -195,8 +214,15 @@ mod tests {
 
     #[test]
     fn round_trip_and_damage_detection() {
-        let model = NgramModel::train(&[b"ACGTTGCAACNNGT", b"GATTACA"], 4, Smoothing::AddK { k: 0.5 }).unwrap();
-        let tuned: Vec<Discounts> = (0..4).map(|k| Discounts([0.1 + 0.1 * k as f64, 1.2, 2.9])).collect();
+        let model = NgramModel::train(
+            &[b"ACGTTGCAACNNGT", b"GATTACA"],
+            4,
+            Smoothing::AddK { k: 0.5 },
+        )
+        .unwrap();
+        let tuned: Vec<Discounts> = (0..4)
+            .map(|k| Discounts([0.1 + 0.1 * k as f64, 1.2, 2.9]))
+            .collect();
         let model = model.with_discounts(tuned);
         let bytes = to_bytes(&model);
         let loaded = from_bytes(&bytes).unwrap();
@@ -206,11 +232,15 @@ mod tests {
             assert_eq!(a.anchored, b.anchored);
         }
         assert_eq!(loaded.discounts(), model.discounts());
-        assert!(from_bytes(&bytes[..bytes.len() - 3]).unwrap_err().contains("checksum"));
+        assert!(from_bytes(&bytes[..bytes.len() - 3])
+            .unwrap_err()
+            .contains("checksum"));
         let mut flipped = bytes.clone();
         flipped[30] ^= 1;
         assert!(from_bytes(&flipped).is_err());
-        assert!(from_bytes(b"PK\x03\x04 a zip file").unwrap_err().contains("magic"));
+        assert!(from_bytes(b"PK\x03\x04 a zip file")
+            .unwrap_err()
+            .contains("magic"));
     }
 
     #[test]
@@ -219,7 +249,12 @@ mod tests {
         let path = dir.path().join("m.dnalm-ngram");
         let model = NgramModel::train(&[b"ACGTACGGT"], 3, Smoothing::KneserNey).unwrap();
         save(&model, &path).unwrap();
-        assert_eq!(load(&path).unwrap().counts().orders[2].plain.sorted_nonzero(), model.counts().orders[2].plain.sorted_nonzero());
+        assert_eq!(
+            load(&path).unwrap().counts().orders[2]
+                .plain
+                .sorted_nonzero(),
+            model.counts().orders[2].plain.sorted_nonzero()
+        );
         std::fs::write(&path, b"garbage").unwrap();
         let err = load(&path).unwrap_err().to_string();
         assert!(err.contains("m.dnalm-ngram"), "{err}");

@@ -71,7 +71,13 @@ impl History {
 /// Calls `visit` for every event of positions `from..to` of `seq`, where position
 /// `seq.len()` is the end. The history before `from` is rebuilt from the preceding
 /// `context` nucleotides, so chunks of one sequence can be walked independently.
-pub fn for_each_event(seq: &[u8], from: usize, to: usize, context: usize, mut visit: impl FnMut(Event)) {
+pub fn for_each_event(
+    seq: &[u8],
+    from: usize,
+    to: usize,
+    context: usize,
+    mut visit: impl FnMut(Event),
+) {
     let prime_from = from.saturating_sub(context);
     let mut history = History::start(context);
     if prime_from > 0 {
@@ -119,10 +125,31 @@ mod tests {
         let events = all_events(b"ACNG", 0, 5, 2);
         let symbols: Vec<u8> = events.iter().map(|e| e.symbol).collect();
         assert_eq!(symbols, [0, 1, 2, END]);
-        assert_eq!(events[1], Event { symbol: 1, history: 0b00, since_start: 1 });
+        assert_eq!(
+            events[1],
+            Event {
+                symbol: 1,
+                history: 0b00,
+                since_start: 1
+            }
+        );
         // After N the history restarts.
-        assert_eq!(events[2], Event { symbol: 2, history: 0, since_start: 0 });
-        assert_eq!(events[3], Event { symbol: END, history: 0b10, since_start: 1 });
+        assert_eq!(
+            events[2],
+            Event {
+                symbol: 2,
+                history: 0,
+                since_start: 0
+            }
+        );
+        assert_eq!(
+            events[3],
+            Event {
+                symbol: END,
+                history: 0b10,
+                since_start: 1
+            }
+        );
     }
 
     #[test]

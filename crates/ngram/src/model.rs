@@ -30,9 +30,16 @@ impl NgramModel {
     /// Counts `fit`, tunes the Kneser-Ney discounts on `held_out`
     /// ([`crate::tuning`]), then counts `fit` and `held_out` together and keeps the tuned
     /// discounts. Returns the held-out perplexity with estimated and tuned discounts.
-    pub fn train_tuned(fit: &[&[u8]], held_out: &[&[u8]], order: usize, smoothing: Smoothing) -> Result<(Self, f64, f64)> {
+    pub fn train_tuned(
+        fit: &[&[u8]],
+        held_out: &[&[u8]],
+        order: usize,
+        smoothing: Smoothing,
+    ) -> Result<(Self, f64, f64)> {
         if held_out.is_empty() {
-            return Err(NgramError::InvalidParameter("tuning the discounts needs held-out sequences".into()));
+            return Err(NgramError::InvalidParameter(
+                "tuning the discounts needs held-out sequences".into(),
+            ));
         }
         let first = Self::train(fit, order, Smoothing::KneserNey)?;
         let (discounts, before, after) = tune_discounts(&first, held_out);
@@ -54,7 +61,11 @@ impl NgramModel {
 
     /// The same counts with other Kneser-Ney discounts (one per order).
     pub fn with_discounts(mut self, discounts: Vec<Discounts>) -> Self {
-        assert_eq!(discounts.len(), self.counts.order, "one set of discounts per order");
+        assert_eq!(
+            discounts.len(),
+            self.counts.order,
+            "one set of discounts per order"
+        );
         self.discounts = discounts;
         self
     }
@@ -95,13 +106,17 @@ impl NgramModel {
         match self.smoothing {
             Smoothing::Mle | Smoothing::AddK { .. } => {
                 let counts = if since_start >= context {
-                    self.counts.orders[context].plain.get(history & mask(context))
+                    self.counts.orders[context]
+                        .plain
+                        .get(history & mask(context))
                 } else {
                     self.counts.orders[since_start + 1].anchored(history & mask(since_start))
                 };
                 let total: u64 = counts.iter().sum();
                 match self.smoothing {
-                    Smoothing::AddK { k } => counts.map(|c| (c as f64 + k) / (total as f64 + OUTCOMES as f64 * k)),
+                    Smoothing::AddK { k } => {
+                        counts.map(|c| (c as f64 + k) / (total as f64 + OUTCOMES as f64 * k))
+                    }
                     _ if total == 0 => [0.0; OUTCOMES],
                     _ => counts.map(|c| c as f64 / total as f64),
                 }
@@ -151,7 +166,9 @@ impl NgramModel {
     fn score_range(&self, seq: &[u8], from: usize, to: usize) -> SequenceScore {
         let mut score = SequenceScore::default();
         for_each_event(seq, from, to, self.context_len(), |event| {
-            score.log_prob += self.probability(event.history, event.since_start, event.symbol).ln();
+            score.log_prob += self
+                .probability(event.history, event.since_start, event.symbol)
+                .ln();
             score.events += 1;
         });
         score
@@ -162,7 +179,9 @@ impl NgramModel {
         if temperature > 0.0 && temperature.is_finite() {
             Ok(())
         } else {
-            Err(NgramError::InvalidParameter(format!("temperature must be positive, got {temperature}")))
+            Err(NgramError::InvalidParameter(format!(
+                "temperature must be positive, got {temperature}"
+            )))
         }
     }
 }
@@ -193,7 +212,13 @@ impl SequenceModel for NgramModel {
 }
 
 impl SequenceGenerator for NgramModel {
-    fn generate(&self, prompt: &[u8], max_len: usize, temperature: f64, rng: &mut dyn RngCore) -> Vec<u8> {
+    fn generate(
+        &self,
+        prompt: &[u8],
+        max_len: usize,
+        temperature: f64,
+        rng: &mut dyn RngCore,
+    ) -> Vec<u8> {
         let mut history = History::start(self.context_len());
         let mut out = prompt.to_vec();
         prompt.iter().for_each(|&symbol| history.push(symbol));
@@ -239,7 +264,11 @@ mod tests {
                     .map(|j| {
                         // A biased, context-dependent source so higher orders matter.
                         let r: f64 = rng.random();
-                        if r < 0.5 { b"ACGT"[(j * 7 + i) % 4] } else { b"ACGT"[rng.random_range(0..4)] }
+                        if r < 0.5 {
+                            b"ACGT"[(j * 7 + i) % 4]
+                        } else {
+                            b"ACGT"[rng.random_range(0..4)]
+                        }
                     })
                     .collect()
             })
@@ -251,18 +280,36 @@ mod tests {
         let data = corpus();
         let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
         for order in [1, 2, 3, 5, 8, 12, 16] {
-            for smoothing in [Smoothing::KneserNey, Smoothing::AddK { k: 1.0 }, Smoothing::AddK { k: 0.01 }] {
+            for smoothing in [
+                Smoothing::KneserNey,
+                Smoothing::AddK { k: 1.0 },
+                Smoothing::AddK { k: 0.01 },
+            ] {
                 let model = NgramModel::train(&refs, order, smoothing).unwrap();
                 let context = order - 1;
                 // Seen and unseen histories, anchored and not.
-                for (history, since_start) in [(0u64, 0usize), (0b1110, 2), (0x3fff_ffff, 15), (12345, 15), (7, 3)] {
+                for (history, since_start) in [
+                    (0u64, 0usize),
+                    (0b1110, 2),
+                    (0x3fff_ffff, 15),
+                    (12345, 15),
+                    (7, 3),
+                ] {
                     let since_start = since_start.min(context);
-                    let p = model.distribution(history & mask(since_start.max(context)), since_start);
+                    let p =
+                        model.distribution(history & mask(since_start.max(context)), since_start);
                     let sum: f64 = p.iter().sum();
-                    assert!((sum - 1.0).abs() < 1e-12, "order {order} {smoothing}: sum {sum}");
+                    assert!(
+                        (sum - 1.0).abs() < 1e-12,
+                        "order {order} {smoothing}: sum {sum}"
+                    );
                     assert!(p.iter().all(|&x| x > 0.0), "{smoothing} never gives zero");
                     for (outcome, &expected) in p.iter().enumerate() {
-                        let single = model.probability(history & mask(since_start.max(context)), since_start, outcome as u8);
+                        let single = model.probability(
+                            history & mask(since_start.max(context)),
+                            since_start,
+                            outcome as u8,
+                        );
                         assert!((single - expected).abs() < 1e-14);
                     }
                 }
@@ -311,7 +358,9 @@ mod tests {
 
     #[test]
     fn chunked_scoring_equals_sequential() {
-        let seq: Vec<u8> = (0..(PARALLEL_SCORE_CHUNK * 2 + 100)).map(|i| b"ACGTN"[(i * i / 3 + i) % 5]).collect();
+        let seq: Vec<u8> = (0..(PARALLEL_SCORE_CHUNK * 2 + 100))
+            .map(|i| b"ACGTN"[(i * i / 3 + i) % 5])
+            .collect();
         let model = NgramModel::train(&[&seq[..5000]], 4, Smoothing::KneserNey).unwrap();
         let parallel = model.score(&seq);
         let sequential = model.score_range(&seq, 0, seq.len() + 1);
@@ -325,7 +374,10 @@ mod tests {
         let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
         let model = NgramModel::train(&refs, 3, Smoothing::Mle).unwrap();
         // MLE trigram on one repeated string reproduces it exactly, then ends.
-        assert_eq!(model.generate(b"", 100, 1.0, &mut seeded_rng(1)), b"GATTACA");
+        assert_eq!(
+            model.generate(b"", 100, 1.0, &mut seeded_rng(1)),
+            b"GATTACA"
+        );
         let kn = model.clone().with_smoothing(Smoothing::KneserNey);
         let a = kn.generate(b"GA", 50, 0.7, &mut seeded_rng(2));
         let b = kn.generate(b"GA", 50, 0.7, &mut seeded_rng(2));

@@ -86,8 +86,15 @@ impl Discounts {
             return Self::FALLBACK;
         }
         let y = n1 / (n1 + 2.0 * n2);
-        let estimate = [1.0 - 2.0 * y * n2 / n1, 2.0 - 3.0 * y * n3 / n2, 3.0 - 4.0 * y * n4 / n3];
-        let valid = estimate.iter().enumerate().all(|(i, &d)| d > 0.0 && d < (i + 1) as f64);
+        let estimate = [
+            1.0 - 2.0 * y * n2 / n1,
+            2.0 - 3.0 * y * n3 / n2,
+            3.0 - 4.0 * y * n4 / n3,
+        ];
+        let valid = estimate
+            .iter()
+            .enumerate()
+            .all(|(i, &d)| d > 0.0 && d < (i + 1) as f64);
         if valid {
             Discounts(estimate)
         } else {
@@ -145,8 +152,14 @@ mod tests {
 
     #[test]
     fn parse_and_display() {
-        assert_eq!("laplace".parse::<Smoothing>().unwrap(), Smoothing::AddK { k: 1.0 });
-        assert_eq!("add-0.5".parse::<Smoothing>().unwrap(), Smoothing::AddK { k: 0.5 });
+        assert_eq!(
+            "laplace".parse::<Smoothing>().unwrap(),
+            Smoothing::AddK { k: 1.0 }
+        );
+        assert_eq!(
+            "add-0.5".parse::<Smoothing>().unwrap(),
+            Smoothing::AddK { k: 0.5 }
+        );
         assert_eq!("KN".parse::<Smoothing>().unwrap(), Smoothing::KneserNey);
         assert!("add-0".parse::<Smoothing>().is_err());
         assert!("witten-bell".parse::<Smoothing>().is_err());
@@ -164,7 +177,10 @@ mod tests {
                     plain.add(context as u64, outcome as u8, count);
                 }
             }
-            OrderCounts { plain, anchored: FxHashMap::default() }
+            OrderCounts {
+                plain,
+                anchored: FxHashMap::default(),
+            }
         };
         // n1 = 4, n2 = 2, n3 = 2, n4 = 1: Y = 4/8 = 0.5, D1 = 1 - 2*0.5*2/4 = 0.5,
         // D2 = 2 - 3*0.5*2/2 = 0.5, D3+ = 3 - 4*0.5*1/2 = 2.

@@ -87,7 +87,11 @@ impl Table {
                     .filter(|(_, counts)| counts.iter().any(|&c| c > 0))
                     .map(|(context, counts)| (context as u64, counts)),
             ),
-            Table::Sparse(map) => Box::new(map.iter().filter(|(_, c)| c.iter().any(|&n| n > 0)).map(|(&k, c)| (k, c))),
+            Table::Sparse(map) => Box::new(
+                map.iter()
+                    .filter(|(_, c)| c.iter().any(|&n| n > 0))
+                    .map(|(&k, c)| (k, c)),
+            ),
         }
     }
 

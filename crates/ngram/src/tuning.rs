@@ -18,6 +18,10 @@ use crate::table::Counts;
 
 /// At most this many held-out events are used (their count vectors are cached).
 const MAX_EVENTS: usize = 200_000;
+/// Tuned discounts replace the closed-form ones only when they lower the held-out
+/// perplexity by more than this fraction; smaller gains are noise of the held-out draw
+/// (seen at orders 4 to 6 on human genes, where every context has ample data).
+const MIN_GAIN: f64 = 1e-4;
 /// Coordinate-search sweeps over all discounts.
 const SWEEPS: usize = 2;
 /// Grid points (as fractions of each discount's range) tried first.
@@ -70,7 +74,10 @@ impl HeldOut {
                     .iter()
                     .map(|&(offset, top, symbol)| {
                         let mut p = [1.0 / OUTCOMES as f64; OUTCOMES];
-                        for (k, counts) in self.counts[offset..offset + top as usize].iter().enumerate() {
+                        for (k, counts) in self.counts[offset..offset + top as usize]
+                            .iter()
+                            .enumerate()
+                        {
                             discounts[k].interpolate(counts, &mut p);
                         }
                         p[symbol as usize].ln()
@@ -83,7 +90,7 @@ impl HeldOut {
 
 /// The discounts (starting from the model's own) that maximise the likelihood of
 /// `heldout` under the model's counts, with the held-out perplexity per event before
-/// and after.
+/// and after. The model's own discounts are kept unless tuning gains more than 0.01%.
 pub fn tune_discounts(model: &NgramModel, heldout: &[&[u8]]) -> (Vec<Discounts>, f64, f64) {
     let held = HeldOut::collect(model, heldout);
     let events = held.events.len().max(1) as f64;
@@ -117,7 +124,12 @@ pub fn tune_discounts(model: &NgramModel, heldout: &[&[u8]]) -> (Vec<Discounts>,
             }
         }
     }
-    (best, start, perplexity(best_score))
+    let tuned = perplexity(best_score);
+    if tuned < start * (1.0 - MIN_GAIN) {
+        (best, start, tuned)
+    } else {
+        (model.discounts().to_vec(), start, start)
+    }
 }
 
 #[cfg(test)]
@@ -128,8 +140,20 @@ mod tests {
 
     #[test]
     fn tuning_never_lowers_held_out_likelihood_and_matches_scoring() {
-        let train: Vec<Vec<u8>> = (0..60).map(|i| (0..200).map(|j| b"ACGT"[(j * j + i * 7 + j / 5) % 4]).collect()).collect();
-        let held: Vec<Vec<u8>> = (60..70).map(|i| (0..200).map(|j| b"ACGT"[(j * j + i * 7 + j / 5) % 4]).collect()).collect();
+        let train: Vec<Vec<u8>> = (0..60)
+            .map(|i| {
+                (0..200)
+                    .map(|j| b"ACGT"[(j * j + i * 7 + j / 5) % 4])
+                    .collect()
+            })
+            .collect();
+        let held: Vec<Vec<u8>> = (60..70)
+            .map(|i| {
+                (0..200)
+                    .map(|j| b"ACGT"[(j * j + i * 7 + j / 5) % 4])
+                    .collect()
+            })
+            .collect();
         let train: Vec<&[u8]> = train.iter().map(Vec::as_slice).collect();
         let held: Vec<&[u8]> = held.iter().map(Vec::as_slice).collect();
         let model = NgramModel::train(&train, 6, Smoothing::KneserNey).unwrap();
@@ -139,7 +163,11 @@ mod tests {
         assert!((cache.log_likelihood(model.discounts()) - direct).abs() < 1e-9 * direct.abs());
         let (tuned, before, after) = tune_discounts(&model, &held);
         assert!(after <= before, "{after} > {before}");
-        assert!(tuned.iter().enumerate().all(|(_, d)| d.0.iter().enumerate().all(|(i, &x)| x > 0.0 && x < (i + 1) as f64)));
+        for discounts in &tuned {
+            for (i, &d) in discounts.0.iter().enumerate() {
+                assert!(d > 0.0 && d < (i + 1) as f64, "D{} = {d}", i + 1);
+            }
+        }
         let retuned = model.with_discounts(tuned);
         let rescored: f64 = held.iter().map(|s| retuned.score(s).log_prob).sum();
         let events: usize = held.iter().map(|s| s.len() + 1).sum();

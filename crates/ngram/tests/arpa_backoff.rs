@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_ngram::{NgramModel, Smoothing};
+use dnalm_seq::source::{read_all, SourceOptions};
 
 struct Arpa {
     order: usize,
@@ -52,7 +52,8 @@ impl Arpa {
 
 #[test]
 fn arpa_back_off_reproduces_the_model_on_real_genes() {
-    let genes = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/genes_300.csv.gz");
+    let genes =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/genes_300.csv.gz");
     let records = read_all(&genes, &SourceOptions::default()).unwrap();
     let (train, test) = records.split_at(250);
     let train: Vec<&[u8]> = train.iter().map(|r| r.seq.as_slice()).collect();
@@ -77,10 +78,14 @@ fn arpa_back_off_reproduces_the_model_on_real_genes() {
                 from_arpa += arpa.log10_prob(&context, word);
                 context.push(word);
             }
-            let from_model = dnalm_lm::SequenceModel::score(&model, &record.seq).log_prob / std::f64::consts::LN_10;
+            let from_model = dnalm_lm::SequenceModel::score(&model, &record.seq).log_prob
+                / std::f64::consts::LN_10;
             // ARPA stores 7 decimals per entry.
             let tolerance = 1e-6 * (record.len() + 1) as f64;
-            assert!((from_arpa - from_model).abs() < tolerance, "order {order}: {from_arpa} vs {from_model}");
+            assert!(
+                (from_arpa - from_model).abs() < tolerance,
+                "order {order}: {from_arpa} vs {from_model}"
+            );
         }
     }
     let laplace = NgramModel::train(&train, 3, Smoothing::AddK { k: 1.0 }).unwrap();

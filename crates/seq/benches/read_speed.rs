@@ -69,7 +69,8 @@ fn main() {
         std::io::copy(&mut input, &mut output).expect("decompresses");
         output.flush().expect("flushed");
     }
-    let corpus = Corpus::from_records(FastxRecords::open(&gz, false).expect("readable")).expect("valid");
+    let corpus =
+        Corpus::from_records(FastxRecords::open(&gz, false).expect("readable")).expect("valid");
     println!(
         "2-bit corpus: {} nt in {:.1} MB of heap\n",
         corpus.total_len(),

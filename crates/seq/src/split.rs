@@ -82,13 +82,16 @@ pub fn hold_out(records: &[SeqRecord], fraction: f64, seed: u64) -> (Vec<&[u8]>,
         records
             .iter()
             .map(|record| (record, by_hash.by_hash(record.id.as_bytes(), seed)))
-            .fold((Vec::new(), Vec::new()), |(mut fit, mut held), (record, split)| {
-                match split {
-                    Split::Train => fit.push(record.seq.as_slice()),
-                    _ => held.push(record.seq.as_slice()),
-                }
-                (fit, held)
-            })
+            .fold(
+                (Vec::new(), Vec::new()),
+                |(mut fit, mut held), (record, split)| {
+                    match split {
+                        Split::Train => fit.push(record.seq.as_slice()),
+                        _ => held.push(record.seq.as_slice()),
+                    }
+                    (fit, held)
+                },
+            )
     } else {
         records
             .iter()
@@ -106,7 +109,11 @@ mod tests {
 
     #[test]
     fn hold_out_by_record_or_by_position() {
-        let record = |id: &str, seq: &[u8]| SeqRecord { id: id.into(), seq: seq.to_vec(), label: None };
+        let record = |id: &str, seq: &[u8]| SeqRecord {
+            id: id.into(),
+            seq: seq.to_vec(),
+            label: None,
+        };
         let genome = [record("chr1", &[b'A'; 100]), record("chr2", &[b'C'; 50])];
         let (fit, held) = hold_out(&genome, 0.1, 0);
         assert_eq!(fit.iter().map(|s| s.len()).collect::<Vec<_>>(), [90, 45]);

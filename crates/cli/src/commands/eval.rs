@@ -75,7 +75,14 @@ fn mutations(args: MutationArgs) -> Result<()> {
     let mut results: Vec<MutationResult> = Vec::new();
     for &max_edits in &args.max_edits {
         for &seed in &args.seeds {
-            results.push(detect_mutations(model.as_ref(), &sequences, max_edits, args.pairs, seed, &|n| bar.inc(n))?);
+            results.push(detect_mutations(
+                model.as_ref(),
+                &sequences,
+                max_edits,
+                args.pairs,
+                seed,
+                &|n| bar.inc(n),
+            )?);
         }
     }
     bar.finish_and_clear();
@@ -88,13 +95,39 @@ fn mutations(args: MutationArgs) -> Result<()> {
         args.pairs,
         args.seeds
     )?;
-    writeln!(out, "{:>4}  {:<28} {:<28} ties (ppl/prob)", "K", "accuracy by perplexity", "accuracy by probability")?;
+    writeln!(
+        out,
+        "{:>4}  {:<28} {:<28} ties (ppl/prob)",
+        "K", "accuracy by perplexity", "accuracy by probability"
+    )?;
     for &max_edits in &args.max_edits {
-        let rows: Vec<&MutationResult> = results.iter().filter(|r| r.max_edits == max_edits).collect();
-        let by_ppl = MeanSd::of(&rows.iter().map(|r| r.accuracy_by_perplexity).collect::<Vec<_>>());
-        let by_prob = MeanSd::of(&rows.iter().map(|r| r.accuracy_by_probability).collect::<Vec<_>>());
-        let ties: (usize, usize) = rows.iter().fold((0, 0), |acc, r| (acc.0 + r.ties_by_perplexity, acc.1 + r.ties_by_probability));
-        writeln!(out, "{max_edits:>4}  {:<28} {:<28} {}/{}", by_ppl.to_string(), by_prob.to_string(), ties.0, ties.1)?;
+        let rows: Vec<&MutationResult> = results
+            .iter()
+            .filter(|r| r.max_edits == max_edits)
+            .collect();
+        let by_ppl = MeanSd::of(
+            &rows
+                .iter()
+                .map(|r| r.accuracy_by_perplexity)
+                .collect::<Vec<_>>(),
+        );
+        let by_prob = MeanSd::of(
+            &rows
+                .iter()
+                .map(|r| r.accuracy_by_probability)
+                .collect::<Vec<_>>(),
+        );
+        let ties: (usize, usize) = rows.iter().fold((0, 0), |acc, r| {
+            (acc.0 + r.ties_by_perplexity, acc.1 + r.ties_by_probability)
+        });
+        writeln!(
+            out,
+            "{max_edits:>4}  {:<28} {:<28} {}/{}",
+            by_ppl.to_string(),
+            by_prob.to_string(),
+            ties.0,
+            ties.1
+        )?;
     }
     if let Some(path) = &args.json {
         let json = serde_json::json!({"model": model.describe(), "sequences": sequences.len(), "results": results});

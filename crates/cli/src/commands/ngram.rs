@@ -167,17 +167,24 @@ fn train(args: TrainArgs) -> Result<()> {
     let records = read_records(&args.files, &args.input, &args.split)?;
     let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
     let nucleotides: usize = sequences.iter().map(|s| s.len()).sum();
-    let tune = args.discounts.unwrap_or(if args.smoothing == Smoothing::KneserNey {
-        DiscountChoice::Tune
-    } else {
-        DiscountChoice::Estimate
-    }) == DiscountChoice::Tune;
-    let spinner = progress::spinner(&format!("counting {}-grams in {nucleotides} nt", args.order));
+    let tune = args
+        .discounts
+        .unwrap_or(if args.smoothing == Smoothing::KneserNey {
+            DiscountChoice::Tune
+        } else {
+            DiscountChoice::Estimate
+        })
+        == DiscountChoice::Tune;
+    let spinner = progress::spinner(&format!(
+        "counting {}-grams in {nucleotides} nt",
+        args.order
+    ));
     let start = Instant::now();
     let model = if tune {
         let (fit, held_out) = hold_out(&records, HELD_OUT_FRACTION, HELD_OUT_SEED);
         spinner.set_message("tuning Kneser-Ney discounts on held-out data");
-        let (model, before, after) = NgramModel::train_tuned(&fit, &held_out, args.order, args.smoothing)?;
+        let (model, before, after) =
+            NgramModel::train_tuned(&fit, &held_out, args.order, args.smoothing)?;
         eprintln!("held-out perplexity (Kneser-Ney): {before:.4} with estimated discounts, {after:.4} tuned");
         model
     } else {
@@ -228,7 +235,11 @@ fn eval(args: EvalArgs) -> Result<()> {
         writeln!(out, "events (nt + ends)   {}", total.events)?;
         writeln!(out, "perplexity           {:.4}", total.perplexity())?;
         writeln!(out, "bits per nucleotide  {:.4}", total.bits_per_event())?;
-        writeln!(out, "scored at            {:.2} M nt/s", total.events as f64 / seconds / 1e6)?;
+        writeln!(
+            out,
+            "scored at            {:.2} M nt/s",
+            total.events as f64 / seconds / 1e6
+        )?;
     }
     Ok(())
 }
