@@ -1,10 +1,35 @@
 //! Loading any saved language model behind the one scoring interface.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use dnalm_lm::{SequenceGenerator, SequenceModel};
 use dnalm_ngram::{NgramModel, Smoothing};
+
+/// Which model to load, for every command that uses one.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ModelArgs {
+    /// The model file.
+    #[arg(long, short, value_name = "PATH")]
+    pub model: PathBuf,
+
+    /// For n-gram models: use this smoothing (mle, laplace, add-K, kn) instead of the
+    /// model's own.
+    #[arg(long)]
+    pub smoothing: Option<Smoothing>,
+}
+
+impl ModelArgs {
+    /// Loads the model, whatever its kind.
+    pub fn load(&self) -> Result<Box<dyn LanguageModel>> {
+        load(&self.model, self.smoothing)
+    }
+
+    /// Loads the model, which must be an n-gram model.
+    pub fn load_ngram(&self) -> Result<NgramModel> {
+        load_ngram(&self.model, self.smoothing)
+    }
+}
 
 /// A loaded model that can score and generate.
 pub trait LanguageModel: SequenceModel + SequenceGenerator {}

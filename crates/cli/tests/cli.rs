@@ -1,37 +1,11 @@
 //! The `dnalm` binary end to end on the shipped sample: outputs, and clear errors
 //! (exit code 1, a message naming the file) instead of panics on bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(path)
-}
+use std::path::Path;
 
-fn dnalm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dnalm"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn stdout_of(args: &[&str]) -> String {
-    let output = dnalm(args);
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn failure_of(args: &[&str]) -> String {
-    let output = dnalm(args);
-    assert_eq!(output.status.code(), Some(1), "{args:?} must fail cleanly");
-    String::from_utf8(output.stderr).unwrap()
-}
+use common::{dnalm, failure_of, repo, stdout_of};
 
 #[test]
 fn data_stats_json_on_the_sample() {

@@ -1,36 +1,11 @@
 //! `dnalm ngram ...` and `dnalm eval mutations` end to end on the shipped genes sample.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
+
+use common::{failure_of as fails, repo, stdout_of as ok};
 
 fn genes() -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../data/sample/genes_300.csv.gz")
-        .display()
-        .to_string()
-}
-
-fn dnalm(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dnalm"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let output = dnalm(args);
-    assert!(
-        output.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-fn fails(args: &[&str]) -> String {
-    let output = dnalm(args);
-    assert_eq!(output.status.code(), Some(1), "{args:?} must fail cleanly");
-    String::from_utf8(output.stderr).unwrap()
+    repo("data/sample/genes_300.csv.gz").display().to_string()
 }
 
 #[test]

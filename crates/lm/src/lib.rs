@@ -36,6 +36,18 @@ impl SequenceScore {
     }
 }
 
+impl std::ops::Add for SequenceScore {
+    type Output = SequenceScore;
+
+    /// The score of two pieces scored one after the other.
+    fn add(self, other: SequenceScore) -> SequenceScore {
+        SequenceScore {
+            log_prob: self.log_prob + other.log_prob,
+            events: self.events + other.events,
+        }
+    }
+}
+
 /// Adds up scores over a data set; perplexity is over all events together (not a mean
 /// of per-sequence perplexities).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]

@@ -11,7 +11,7 @@ use rustc_hash::FxHashMap;
 
 use crate::error::{NgramError, Result};
 use crate::history::{for_each_event, mask, MAX_CONTEXT, OUTCOMES};
-use crate::table::{OrderCounts, Table};
+use crate::table::{Counts, OrderCounts, Table};
 
 /// The largest supported order.
 pub const MAX_ORDER: usize = MAX_CONTEXT + 1;
@@ -26,6 +26,21 @@ pub struct NgramCounts {
     pub order: usize,
     /// Counts of orders 1..=n, at index k - 1.
     pub orders: Vec<OrderCounts>,
+}
+
+impl NgramCounts {
+    /// The counts of order `k` after a history with `since_start` nucleotides since the
+    /// start mark: its plain context of `k - 1` nucleotides, or, when that reaches back
+    /// past the mark (`k - 1 == since_start + 1`), the anchored one.
+    #[inline]
+    pub fn at(&self, k: usize, history: u64, since_start: usize) -> &Counts {
+        let order = &self.orders[k - 1];
+        if k - 1 <= since_start {
+            order.plain.get(history & mask(k - 1))
+        } else {
+            order.anchored(history & mask(since_start))
+        }
+    }
 }
 
 /// What one worker counted: the top order's plain table and every order's anchored

@@ -132,13 +132,7 @@ impl NgramModel {
     pub fn kneser_ney(&self, history: u64, since_start: usize, top: usize) -> [f64; OUTCOMES] {
         let mut p = [1.0 / OUTCOMES as f64; OUTCOMES];
         for k in 1..=top {
-            let order = &self.counts.orders[k - 1];
-            let counts = if k - 1 <= since_start {
-                order.plain.get(history & mask(k - 1))
-            } else {
-                order.anchored(history & mask(since_start))
-            };
-            self.discounts[k - 1].interpolate(counts, &mut p);
+            self.discounts[k - 1].interpolate(self.counts.at(k, history, since_start), &mut p);
         }
         p
     }
@@ -152,13 +146,11 @@ impl NgramModel {
         let mut p = 1.0 / OUTCOMES as f64;
         let top = self.counts.order.min(since_start + 2);
         for k in 1..=top {
-            let order = &self.counts.orders[k - 1];
-            let counts = if k - 1 <= since_start {
-                order.plain.get(history & mask(k - 1))
-            } else {
-                order.anchored(history & mask(since_start))
-            };
-            p = self.discounts[k - 1].interpolate_one(counts, outcome as usize, p);
+            p = self.discounts[k - 1].interpolate_one(
+                self.counts.at(k, history, since_start),
+                outcome as usize,
+                p,
+            );
         }
         p
     }
@@ -204,10 +196,7 @@ impl SequenceModel for NgramModel {
             .into_par_iter()
             .step_by(PARALLEL_SCORE_CHUNK)
             .map(|from| self.score_range(seq, from, (from + PARALLEL_SCORE_CHUNK).min(end)))
-            .reduce(SequenceScore::default, |a, b| SequenceScore {
-                log_prob: a.log_prob + b.log_prob,
-                events: a.events + b.events,
-            })
+            .reduce(SequenceScore::default, |a, b| a + b)
     }
 }
 

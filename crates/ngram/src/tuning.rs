@@ -11,7 +11,7 @@
 
 use rayon::prelude::*;
 
-use crate::history::{for_each_event, mask, OUTCOMES};
+use crate::history::{for_each_event, OUTCOMES};
 use crate::model::NgramModel;
 use crate::smoothing::Discounts;
 use crate::table::Counts;
@@ -51,13 +51,8 @@ impl HeldOut {
                 let offset = held.counts.len();
                 let top = model.order().min(event.since_start + 2);
                 for k in 1..=top {
-                    let order = &model.counts().orders[k - 1];
-                    let counts = if k - 1 <= event.since_start {
-                        order.plain.get(event.history & mask(k - 1))
-                    } else {
-                        order.anchored(event.history & mask(event.since_start))
-                    };
-                    held.counts.push(*counts);
+                    held.counts
+                        .push(*model.counts().at(k, event.history, event.since_start));
                 }
                 held.events.push((offset, top as u8, event.symbol));
             });

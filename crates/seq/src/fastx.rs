@@ -137,9 +137,7 @@ impl Iterator for FastxRecords {
             return None;
         }
         let next = self.read_next();
-        if !matches!(next, Some(Ok(_))) {
-            self.finished = true;
-        }
+        self.finished = !matches!(next, Some(Ok(_)));
         next
     }
 }

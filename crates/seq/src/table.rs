@@ -178,9 +178,7 @@ impl Iterator for TableRecords {
             return None;
         }
         let next = self.read_next();
-        if !matches!(next, Some(Ok(_))) {
-            self.finished = true;
-        }
+        self.finished = !matches!(next, Some(Ok(_)));
         next
     }
 }

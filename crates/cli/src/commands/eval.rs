@@ -7,10 +7,10 @@ use anyhow::Result;
 use clap::{Args, Subcommand};
 use dnalm_eval::mutations::{detect_mutations, MutationResult};
 use dnalm_eval::summary::MeanSd;
-use dnalm_ngram::Smoothing;
 
 use crate::input::{read_records, InputArgs, SplitArgs};
-use crate::{models, progress};
+use crate::models::ModelArgs;
+use crate::progress;
 
 /// Evaluation subcommands.
 #[derive(Debug, Subcommand)]
@@ -22,13 +22,8 @@ pub enum EvalCommand {
 /// Arguments of `dnalm eval mutations`.
 #[derive(Debug, Args)]
 pub struct MutationArgs {
-    /// The model file.
-    #[arg(long, short, value_name = "PATH")]
-    model: PathBuf,
-
-    /// For n-gram models: score with this smoothing instead of the model's own.
-    #[arg(long)]
-    smoothing: Option<Smoothing>,
+    #[command(flatten)]
+    model: ModelArgs,
 
     /// Values of K: each mutated copy gets 1..=K edits.
     #[arg(long, value_delimiter = ',', default_value = "1,5,10")]
@@ -67,7 +62,7 @@ impl EvalCommand {
 }
 
 fn mutations(args: MutationArgs) -> Result<()> {
-    let model = models::load(&args.model, args.smoothing)?;
+    let model = args.model.load()?;
     let records = read_records(&args.files, &args.input, &args.split)?;
     let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
     let runs = (args.max_edits.len() * args.seeds.len() * args.pairs) as u64;

@@ -12,7 +12,7 @@ use dnalm_ngram::{NgramModel, Smoothing};
 use dnalm_seq::split::hold_out;
 
 use crate::input::{read_records, InputArgs, SplitArgs};
-use crate::models::load_ngram;
+use crate::models::{load_ngram, ModelArgs};
 use crate::progress;
 
 /// Share of the training data held out to tune discounts.
@@ -79,13 +79,8 @@ pub enum DiscountChoice {
 /// Arguments of `dnalm ngram eval`.
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The model file.
-    #[arg(long, short, value_name = "PATH")]
-    model: PathBuf,
-
-    /// Evaluate with this smoothing instead of the model's own.
-    #[arg(long)]
-    smoothing: Option<Smoothing>,
+    #[command(flatten)]
+    model: ModelArgs,
 
     /// Print JSON.
     #[arg(long)]
@@ -105,13 +100,8 @@ pub struct EvalArgs {
 /// Arguments of `dnalm ngram generate`.
 #[derive(Debug, Args)]
 pub struct GenerateArgs {
-    /// The model file.
-    #[arg(long, short, value_name = "PATH")]
-    model: PathBuf,
-
-    /// Sample with this smoothing instead of the model's own.
-    #[arg(long)]
-    smoothing: Option<Smoothing>,
+    #[command(flatten)]
+    model: ModelArgs,
 
     /// Number of sequences.
     #[arg(long, default_value_t = 5)]
@@ -209,7 +199,7 @@ fn train(args: TrainArgs) -> Result<()> {
 }
 
 fn eval(args: EvalArgs) -> Result<()> {
-    let model = load_ngram(&args.model, args.smoothing)?;
+    let model = args.model.load_ngram()?;
     let records = read_records(&args.files, &args.input, &args.split)?;
     let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
     let bar = progress::count_bar(sequences.len() as u64, "scoring");
@@ -246,7 +236,7 @@ fn eval(args: EvalArgs) -> Result<()> {
 
 fn generate(args: GenerateArgs) -> Result<()> {
     NgramModel::check_temperature(args.temperature)?;
-    let model = load_ngram(&args.model, args.smoothing)?;
+    let model = args.model.load_ngram()?;
     let prompt = dnalm_seq::alphabet::normalize(args.prompt.as_bytes()).context("--prompt")?;
     let mut rng = dnalm_seq::seeded_rng(args.seed);
     let mut out = std::io::stdout().lock();
