@@ -1,0 +1,12 @@
+//! dnalm's neural models on candle, with fused CPU kernels where profiling shows the
+//! time: [`lstm_op`] runs an LSTM layer over a whole sequence as one custom op with a
+//! hand-written backward ([`matmul`] wraps the `gemm` crate for it), under the LSTM
+//! language model [`lstm`]. Parameters are named and seeded ([`params`]); the loss is a
+//! masked cross-entropy ([`loss`]).
+
+pub mod loss;
+pub mod lstm;
+pub mod lstm_op;
+pub mod matmul;
+pub mod params;
+pub mod real;

@@ -1,0 +1,594 @@
+//! One LSTM layer over a whole sequence as a single candle custom op, forward and
+//! backward (back-propagation through time) written by hand.
+//!
+//! candle's own LSTM steps one small op at a time, and the backward of each per-step
+//! `narrow` allocates a full-size gradient (DESIGN.md, "candle traps"). Here the input
+//! projection `x W_ih^T + b` stays an ordinary (batched, differentiable) matmul outside;
+//! the op takes its result `xp` `(T, B, 4H)` and the recurrent weight `W_hh` `(4H, H)`
+//! and returns all hidden states `(T, B, H)`, starting from zero state. Gates are in
+//! PyTorch's order `i, f, g, o`:
+//! `c_t = σ(f) c_{t-1} + σ(i) tanh(g)`, `h_t = σ(o) tanh(c_t)`.
+//! The forward pass keeps the activated gates and cell states for the backward pass.
+
+use std::sync::Mutex;
+
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
+
+use rayon::prelude::*;
+
+use crate::matmul::{matmul, matmul_single, MatRef};
+use crate::real::Real;
+
+/// What the forward pass keeps for the backward pass.
+#[derive(Debug, Default)]
+enum Saved {
+    #[default]
+    Nothing,
+    F32 {
+        gates: Vec<f32>,
+        cells: Vec<f32>,
+    },
+    F64 {
+        gates: Vec<f64>,
+        cells: Vec<f64>,
+    },
+}
+
+/// The fused LSTM recurrence (see the module documentation).
+#[derive(Debug, Default)]
+pub struct LstmRecurrence {
+    saved: Mutex<Saved>,
+}
+
+/// Sizes of one call.
+#[derive(Debug, Clone, Copy)]
+struct Dims {
+    steps: usize,
+    batch: usize,
+    hidden: usize,
+}
+
+fn dims(xp: &Layout, w: &Layout, bias: &Layout) -> Result<Dims> {
+    let (steps, batch, four_h) = xp.shape().dims3()?;
+    let (w_rows, hidden) = w.shape().dims2()?;
+    if four_h != 4 * hidden || w_rows != 4 * hidden || bias.shape().dims() != [4 * hidden] {
+        candle_core::bail!(
+            "lstm: xp {:?}, w_hh {:?} and bias {:?} do not fit (need (T, B, 4H), (4H, H), (4H,))",
+            xp.shape(),
+            w.shape(),
+            bias.shape()
+        );
+    }
+    Ok(Dims {
+        steps,
+        batch,
+        hidden,
+    })
+}
+
+fn contiguous<'a, T>(data: &'a [T], layout: &Layout, what: &str) -> Result<&'a [T]> {
+    match layout.contiguous_offsets() {
+        Some((start, end)) => Ok(&data[start..end]),
+        None => candle_core::bail!("lstm: {what} must be contiguous"),
+    }
+}
+
+/// Forward recurrence: returns hidden states `(T, B, H)`, activated gates `(T, B, 4H)`
+/// and cell states `(T, B, H)`.
+#[inline(always)]
+fn forward<T: Real>(xp: &[T], w: &[T], bias: &[T], d: Dims) -> (Vec<T>, Vec<T>, Vec<T>) {
+    let Dims {
+        steps,
+        batch,
+        hidden,
+    } = d;
+    let (bh, b4h) = (batch * hidden, batch * 4 * hidden);
+    let mut hiddens = vec![T::default(); steps * bh];
+    let mut gates = xp.to_vec();
+    for row in gates.chunks_exact_mut(4 * hidden) {
+        row.iter_mut().zip(bias).for_each(|(g, &b)| *g += b);
+    }
+    let mut cells = vec![T::default(); steps * bh];
+    let zeros = vec![T::default(); bh];
+    // W_hh^T, row-major (H, 4H): the layout the GEMM reads fastest.
+    let w_t = transpose(w, 4 * hidden, hidden);
+    let rows_per_task = batch.div_ceil(rayon::current_num_threads()).max(1);
+    for t in 0..steps {
+        let (before, rest) = hiddens.split_at_mut(t * bh);
+        let h_prev = if t == 0 {
+            &zeros[..]
+        } else {
+            &before[(t - 1) * bh..]
+        };
+        let (cells_before, cells_rest) = cells.split_at_mut(t * bh);
+        let c_prev = if t == 0 {
+            &zeros[..]
+        } else {
+            &cells_before[(t - 1) * bh..]
+        };
+        let step_gates = &mut gates[t * b4h..(t + 1) * b4h];
+        // Batch rows are independent within a step: split them across threads, each
+        // doing its rows' product and activations.
+        step_gates
+            .par_chunks_mut(rows_per_task * 4 * hidden)
+            .zip(h_prev[..bh].par_chunks(rows_per_task * hidden))
+            .zip(c_prev[..bh].par_chunks(rows_per_task * hidden))
+            .zip(cells_rest[..bh].par_chunks_mut(rows_per_task * hidden))
+            .zip(rest[..bh].par_chunks_mut(rows_per_task * hidden))
+            .for_each(|((((gates, h_prev), c_prev), c_out), h_out)| {
+                let rows = h_prev.len() / hidden;
+                matmul_single(
+                    gates,
+                    MatRef::new(h_prev, rows, hidden),
+                    MatRef::new(&w_t, hidden, 4 * hidden),
+                    true,
+                );
+                let cells = c_prev
+                    .chunks_exact(hidden)
+                    .zip(c_out.chunks_exact_mut(hidden));
+                for ((row, (c_prev, c_out)), h_out) in gates
+                    .chunks_exact_mut(4 * hidden)
+                    .zip(cells)
+                    .zip(h_out.chunks_exact_mut(hidden))
+                {
+                    activate_row(row, c_prev, c_out, h_out);
+                }
+            });
+    }
+    (hiddens, gates, cells)
+}
+
+/// A row-major `rows x cols` matrix transposed.
+fn transpose<T: Real>(m: &[T], rows: usize, cols: usize) -> Vec<T> {
+    let mut out = vec![T::default(); rows * cols];
+    for (r, row) in m.chunks_exact(cols).enumerate() {
+        for (c, &value) in row.iter().enumerate() {
+            out[c * rows + r] = value;
+        }
+    }
+    out
+}
+
+/// Activates one batch row's gates in place (`i f g o`, each `H` wide) and computes its
+/// new cell and hidden state. Written as separate simple passes so each vectorises.
+#[inline(always)]
+fn activate_row<T: Real>(row: &mut [T], c_prev: &[T], c_out: &mut [T], h_out: &mut [T]) {
+    let hidden = c_out.len();
+    let (sigmoid_if, rest) = row.split_at_mut(2 * hidden);
+    let (gate_g, gate_o) = rest.split_at_mut(hidden);
+    sigmoid_if
+        .iter_mut()
+        .chain(gate_o.iter_mut())
+        .for_each(|x| *x = x.sigmoid());
+    gate_g.iter_mut().for_each(|x| *x = x.tanh());
+    let (gate_i, gate_f) = sigmoid_if.split_at(hidden);
+    for (((c, &f), &c_prev), (&i, &g)) in c_out
+        .iter_mut()
+        .zip(gate_f)
+        .zip(c_prev)
+        .zip(gate_i.iter().zip(gate_g.iter()))
+    {
+        *c = f * c_prev + i * g;
+    }
+    for ((h, &o), &c) in h_out.iter_mut().zip(gate_o.iter()).zip(c_out.iter()) {
+        *h = o * c.tanh();
+    }
+}
+
+/// Gradients of one batch row at one step: writes the pre-activation gradients `da`
+/// (`i f g o`) and carries the cell gradient `dc` to the previous step.
+#[inline(always)]
+fn backward_row<T: Real>(
+    gates: &[T],
+    cells: &[T],
+    c_prev: &[T],
+    grad_out: &[T],
+    dh_next: &[T],
+    dc_next: &mut [T],
+    da: &mut [T],
+) {
+    let one = T::one();
+    let hidden = cells.len();
+    let (gate_i, rest) = gates.split_at(hidden);
+    let (gate_f, rest) = rest.split_at(hidden);
+    let (gate_g, gate_o) = rest.split_at(hidden);
+    let (da_i, rest) = da.split_at_mut(hidden);
+    let (da_f, rest) = rest.split_at_mut(hidden);
+    let (da_g, da_o) = rest.split_at_mut(hidden);
+    let gates = gate_i.iter().zip(gate_f).zip(gate_g).zip(gate_o);
+    let saved = cells.iter().zip(c_prev).zip(grad_out).zip(dh_next);
+    let outputs = da_i
+        .iter_mut()
+        .zip(da_f.iter_mut())
+        .zip(da_g.iter_mut())
+        .zip(da_o.iter_mut())
+        .zip(dc_next.iter_mut());
+    for (
+        ((((&i, &f), &g), &o), (((&c, &c_prev), &grad), &dh_next)),
+        ((((da_i, da_f), da_g), da_o), dc_next),
+    ) in gates.zip(saved).zip(outputs)
+    {
+        let tanh_c = c.tanh();
+        let dh = grad + dh_next;
+        let dc = *dc_next + dh * o * (one - tanh_c * tanh_c);
+        *da_i = dc * g * i * (one - i);
+        *da_f = dc * c_prev * f * (one - f);
+        *da_g = dc * i * (one - g * g);
+        *da_o = dh * tanh_c * o * (one - o);
+        *dc_next = dc * f;
+    }
+}
+
+/// [`forward`] compiled with AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn forward_avx2<T: Real>(
+    xp: &[T],
+    w: &[T],
+    bias: &[T],
+    d: Dims,
+) -> (Vec<T>, Vec<T>, Vec<T>) {
+    forward(xp, w, bias, d)
+}
+
+/// [`backward`] compiled with AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn backward_avx2<T: Real>(
+    w: &[T],
+    h: &[T],
+    gates: &[T],
+    cells: &[T],
+    grad: &[T],
+    d: Dims,
+) -> (Vec<T>, Vec<T>, Vec<T>) {
+    backward(w, h, gates, cells, grad, d)
+}
+
+fn has_avx2_fma() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
+    #[cfg(not(target_arch = "x86_64"))]
+    false
+}
+
+/// Runs the forward recurrence, with AVX2 and FMA when the processor has them.
+fn run_forward<T: Real>(xp: &[T], w: &[T], bias: &[T], d: Dims) -> (Vec<T>, Vec<T>, Vec<T>) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the processor supports the features the function is compiled for.
+        return unsafe { forward_avx2(xp, w, bias, d) };
+    }
+    forward(xp, w, bias, d)
+}
+
+/// Runs the backward recurrence, with AVX2 and FMA when the processor has them.
+fn run_backward<T: Real>(
+    w: &[T],
+    h: &[T],
+    gates: &[T],
+    cells: &[T],
+    grad: &[T],
+    d: Dims,
+) -> (Vec<T>, Vec<T>, Vec<T>) {
+    #[cfg(target_arch = "x86_64")]
+    if has_avx2_fma() {
+        // SAFETY: the processor supports the features the function is compiled for.
+        return unsafe { backward_avx2(w, h, gates, cells, grad, d) };
+    }
+    backward(w, h, gates, cells, grad, d)
+}
+
+/// Backward recurrence: gradients of `xp` and `W_hh` from the gradient of the outputs.
+#[inline(always)]
+fn backward<T: Real>(
+    w: &[T],
+    hiddens: &[T],
+    gates: &[T],
+    cells: &[T],
+    grad_out: &[T],
+    d: Dims,
+) -> (Vec<T>, Vec<T>, Vec<T>) {
+    let Dims {
+        steps,
+        batch,
+        hidden,
+    } = d;
+    let (bh, b4h) = (batch * hidden, batch * 4 * hidden);
+    let mut grad_xp = vec![T::default(); steps * b4h];
+    let mut grad_w = vec![T::default(); 4 * hidden * hidden];
+    let mut dh_next = vec![T::default(); bh];
+    let mut dc_next = vec![T::default(); bh];
+    let zeros = vec![T::default(); bh];
+    let rows_per_task = batch.div_ceil(rayon::current_num_threads()).max(1);
+    for t in (0..steps).rev() {
+        let c_prev = if t == 0 {
+            &zeros[..]
+        } else {
+            &cells[(t - 1) * bh..t * bh]
+        };
+        let step_gates = &gates[t * b4h..(t + 1) * b4h];
+        let step_cells = &cells[t * bh..(t + 1) * bh];
+        let step_grad = &grad_out[t * bh..(t + 1) * bh];
+        let da = &mut grad_xp[t * b4h..(t + 1) * b4h];
+        // Batch rows are independent within a step: each task takes some rows, writes
+        // their gate gradients, then their rows of dh_{t-1} = da W_hh.
+        da.par_chunks_mut(rows_per_task * 4 * hidden)
+            .zip(step_gates.par_chunks(rows_per_task * 4 * hidden))
+            .zip(step_cells.par_chunks(rows_per_task * hidden))
+            .zip(c_prev.par_chunks(rows_per_task * hidden))
+            .zip(step_grad.par_chunks(rows_per_task * hidden))
+            .zip(dh_next.par_chunks_mut(rows_per_task * hidden))
+            .zip(dc_next.par_chunks_mut(rows_per_task * hidden))
+            .for_each(|((((((da, gates), cells), c_prev), grad), dh), dc)| {
+                let rows = cells.len() / hidden;
+                for r in 0..rows {
+                    let row = r * hidden..(r + 1) * hidden;
+                    backward_row(
+                        &gates[r * 4 * hidden..(r + 1) * 4 * hidden],
+                        &cells[row.clone()],
+                        &c_prev[row.clone()],
+                        &grad[row.clone()],
+                        &dh[row.clone()],
+                        &mut dc[row],
+                        &mut da[r * 4 * hidden..(r + 1) * 4 * hidden],
+                    );
+                }
+                matmul_single(
+                    dh,
+                    MatRef::new(da, rows, 4 * hidden),
+                    MatRef::new(w, 4 * hidden, hidden),
+                    false,
+                );
+            });
+    }
+    // dW_hh = sum over t of da_t^T h_{t-1} (h_{-1} = 0): one large product over all
+    // steps at once, where a general GEMM is efficient.
+    if steps > 1 {
+        matmul(
+            &mut grad_w,
+            MatRef::new(&grad_xp[b4h..], (steps - 1) * batch, 4 * hidden).t(),
+            MatRef::new(&hiddens[..(steps - 1) * bh], (steps - 1) * batch, hidden),
+            false,
+        );
+    }
+    let mut grad_bias = vec![T::default(); 4 * hidden];
+    for row in grad_xp.chunks_exact(4 * hidden) {
+        grad_bias.iter_mut().zip(row).for_each(|(g, &d)| *g += d);
+    }
+    (grad_xp, grad_w, grad_bias)
+}
+
+/// The three inputs of one call, as contiguous slices of one float type.
+fn inputs<'a, T>(
+    (xp, l1): (&'a [T], &Layout),
+    (w, l2): (&'a [T], &Layout),
+    (bias, l3): (&'a [T], &Layout),
+) -> Result<(&'a [T], &'a [T], &'a [T])> {
+    Ok((
+        contiguous(xp, l1, "xp")?,
+        contiguous(w, l2, "w_hh")?,
+        contiguous(bias, l3, "bias")?,
+    ))
+}
+
+impl CustomOp3 for LstmRecurrence {
+    fn name(&self) -> &'static str {
+        "lstm-recurrence"
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let d = dims(l1, l2, l3)?;
+        let shape = Shape::from((d.steps, d.batch, d.hidden));
+        match (s1, s2, s3) {
+            (CpuStorage::F32(xp), CpuStorage::F32(w), CpuStorage::F32(bias)) => {
+                let (xp, w, bias) = inputs((xp, l1), (w, l2), (bias, l3))?;
+                let (h, gates, cells) = run_forward(xp, w, bias, d);
+                *self.saved.lock().expect("not poisoned") = Saved::F32 { gates, cells };
+                Ok((CpuStorage::F32(h), shape))
+            }
+            (CpuStorage::F64(xp), CpuStorage::F64(w), CpuStorage::F64(bias)) => {
+                let (xp, w, bias) = inputs((xp, l1), (w, l2), (bias, l3))?;
+                let (h, gates, cells) = run_forward(xp, w, bias, d);
+                *self.saved.lock().expect("not poisoned") = Saved::F64 { gates, cells };
+                Ok((CpuStorage::F64(h), shape))
+            }
+            _ => candle_core::bail!("lstm: xp, w_hh and bias must all be f32 or all f64"),
+        }
+    }
+
+    fn bwd(
+        &self,
+        xp: &Tensor,
+        w: &Tensor,
+        bias: &Tensor,
+        res: &Tensor,
+        grad_res: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let d = dims(xp.layout(), w.layout(), bias.layout())?;
+        let saved = std::mem::take(&mut *self.saved.lock().expect("not poisoned"));
+        let (grad_xp, grad_w, grad_bias) = match (saved, xp.dtype()) {
+            (Saved::F32 { gates, cells }, DType::F32) => {
+                let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<f32>();
+                gradient_tensors(
+                    run_backward(&flat(w)?, &flat(res)?, &gates, &cells, &flat(grad_res)?, d),
+                    [xp, w, bias],
+                )?
+            }
+            (Saved::F64 { gates, cells }, DType::F64) => {
+                let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<f64>();
+                gradient_tensors(
+                    run_backward(&flat(w)?, &flat(res)?, &gates, &cells, &flat(grad_res)?, d),
+                    [xp, w, bias],
+                )?
+            }
+            _ => candle_core::bail!("lstm: backward called without a matching forward pass"),
+        };
+        Ok((Some(grad_xp), Some(grad_w), Some(grad_bias)))
+    }
+}
+
+/// The three gradients as tensors shaped like the inputs.
+fn gradient_tensors<T: candle_core::WithDType>(
+    (gx, gw, gb): (Vec<T>, Vec<T>, Vec<T>),
+    like: [&Tensor; 3],
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let device = like[0].device();
+    Ok((
+        Tensor::from_vec(gx, like[0].shape(), device)?,
+        Tensor::from_vec(gw, like[1].shape(), device)?,
+        Tensor::from_vec(gb, like[2].shape(), device)?,
+    ))
+}
+
+/// Runs the fused recurrence: `xp` `(T, B, 4H)` (the input projection without bias),
+/// `w_hh` `(4H, H)`, `bias` `(4H,)` -> hidden states `(T, B, H)`.
+pub fn lstm_recurrence(xp: &Tensor, w_hh: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    xp.contiguous()?.apply_op3(
+        &w_hh.contiguous()?,
+        &bias.contiguous()?,
+        LstmRecurrence::default(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use candle_core::{Device, Var, D};
+
+    /// The same recurrence from plain candle ops, one step at a time.
+    fn composed(xp: &Tensor, w: &Tensor, bias: &Tensor) -> Result<Tensor> {
+        let (steps, batch, four_h) = xp.dims3()?;
+        let hidden = four_h / 4;
+        let mut h = Tensor::zeros((batch, hidden), xp.dtype(), xp.device())?;
+        let mut c = h.clone();
+        let mut outputs = Vec::new();
+        for t in 0..steps {
+            let gates = (xp.get(t)? + h.matmul(&w.t()?)?)?.broadcast_add(bias)?;
+            let chunk = |k: usize| gates.narrow(D::Minus1, k * hidden, hidden);
+            let sigmoid = |x: Tensor| -> Result<Tensor> { (x.neg()?.exp()? + 1.0)?.recip() };
+            let (i, f, g, o) = (
+                sigmoid(chunk(0)?)?,
+                sigmoid(chunk(1)?)?,
+                chunk(2)?.tanh()?,
+                sigmoid(chunk(3)?)?,
+            );
+            c = ((f * &c)? + (i * g)?)?;
+            h = (o * c.tanh()?)?;
+            outputs.push(h.clone());
+        }
+        Tensor::stack(&outputs, 0)
+    }
+
+    /// Deterministic inputs (xp, w_hh, bias) and a probe to weight the outputs.
+    fn inputs(dtype: DType) -> ([Var; 3], Tensor) {
+        let device = Device::Cpu;
+        let (steps, batch, hidden) = (5, 3, 4);
+        let det = |n: usize, scale: f64| -> Vec<f64> {
+            (0..n)
+                .map(|i| ((i * 37 % 17) as f64 / 17.0 - 0.5) * scale)
+                .collect()
+        };
+        let tensor = |values: Vec<f64>, shape: &[usize]| {
+            Tensor::from_vec(values, shape, &device)
+                .unwrap()
+                .to_dtype(dtype)
+                .unwrap()
+        };
+        let xp = tensor(
+            det(steps * batch * 4 * hidden, 2.0),
+            &[steps, batch, 4 * hidden],
+        );
+        let w = tensor(det(4 * hidden * hidden, 1.0), &[4 * hidden, hidden]);
+        let bias = tensor(det(4 * hidden, 0.8), &[4 * hidden]);
+        let probe = tensor(det(steps * batch * hidden, 3.0), &[steps, batch, hidden]);
+        let vars = [xp, w, bias].map(|t| Var::from_tensor(&t).unwrap());
+        (vars, probe)
+    }
+
+    fn max_difference(a: &Tensor, b: &Tensor) -> f64 {
+        let diff = (a - b).unwrap().abs().unwrap().max_all().unwrap();
+        diff.to_dtype(DType::F64)
+            .unwrap()
+            .to_scalar::<f64>()
+            .unwrap()
+    }
+
+    #[test]
+    fn forward_and_gradients_match_the_candle_composition() {
+        for dtype in [DType::F64, DType::F32] {
+            let ([xp, w, bias], probe) = inputs(dtype);
+            let tolerance = if dtype == DType::F64 { 1e-12 } else { 1e-5 };
+            let fused = lstm_recurrence(xp.as_tensor(), w.as_tensor(), bias.as_tensor()).unwrap();
+            let reference = composed(xp.as_tensor(), w.as_tensor(), bias.as_tensor()).unwrap();
+            let diff = max_difference(&fused, &reference);
+            assert!(diff < tolerance, "{dtype:?} forward differs by {diff}");
+            let weighted = |out: Tensor| {
+                (out * &probe)
+                    .unwrap()
+                    .sum_all()
+                    .unwrap()
+                    .backward()
+                    .unwrap()
+            };
+            let (grads_fused, grads_ref) = (weighted(fused), weighted(reference));
+            for var in [&xp, &w, &bias] {
+                let diff = max_difference(
+                    grads_fused.get(var.as_tensor()).unwrap(),
+                    grads_ref.get(var.as_tensor()).unwrap(),
+                );
+                assert!(
+                    diff < tolerance * 10.0,
+                    "{dtype:?} gradient differs by {diff}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let (vars, probe) = inputs(DType::F64);
+        let loss = |values: [&Tensor; 3]| -> Tensor {
+            let out = lstm_recurrence(values[0], values[1], values[2]).unwrap();
+            (out * &probe).unwrap().sum_all().unwrap()
+        };
+        let tensors = vars.each_ref().map(|v| v.as_tensor());
+        let grads = loss(tensors).backward().unwrap();
+        let eps = 1e-6;
+        for (which, var) in vars.iter().enumerate() {
+            let analytic: Vec<f64> = grads
+                .get(var.as_tensor())
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            let values: Vec<f64> = var.as_tensor().flatten_all().unwrap().to_vec1().unwrap();
+            for index in (0..values.len()).step_by(5) {
+                let at = |delta: f64| {
+                    let mut copy = values.clone();
+                    copy[index] += delta;
+                    let nudged = Tensor::from_vec(copy, var.shape(), &Device::Cpu).unwrap();
+                    let mut inputs = tensors;
+                    inputs[which] = &nudged;
+                    loss(inputs).to_scalar::<f64>().unwrap()
+                };
+                let numeric = (at(eps) - at(-eps)) / (2.0 * eps);
+                let error = (numeric - analytic[index]).abs();
+                assert!(
+                    error < 1e-7,
+                    "input {which}[{index}]: numeric {numeric}, analytic {}",
+                    analytic[index]
+                );
+            }
+        }
+    }
+}

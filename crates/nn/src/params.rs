@@ -1,0 +1,145 @@
+//! Named model parameters, initialised from a seed (candle cannot seed its CPU
+//! generator, so initial values come from our ChaCha8 generator: the same seed gives the
+//! same model on every platform).
+
+use std::collections::{BTreeMap, HashMap};
+
+use candle_core::{DType, Device, Result, Tensor, Var};
+use dnalm_seq::SeededRng;
+use rand::Rng;
+use rand_distr::{Distribution, Normal};
+
+/// Parameters by name, in name order.
+#[derive(Debug)]
+pub struct ParamStore {
+    vars: BTreeMap<String, Var>,
+    rng: SeededRng,
+    device: Device,
+}
+
+impl ParamStore {
+    /// An empty store whose initialisers draw from `seed`.
+    pub fn new(seed: u64, device: &Device) -> Self {
+        Self {
+            vars: BTreeMap::new(),
+            rng: dnalm_seq::seeded_rng(seed),
+            device: device.clone(),
+        }
+    }
+
+    fn insert(&mut self, name: &str, values: Vec<f32>, shape: &[usize]) -> Result<Tensor> {
+        let var = Var::from_tensor(&Tensor::from_vec(values, shape, &self.device)?)?;
+        let tensor = var.as_tensor().clone();
+        if self.vars.insert(name.to_string(), var).is_some() {
+            candle_core::bail!("parameter {name} defined twice");
+        }
+        Ok(tensor)
+    }
+
+    /// A parameter drawn uniformly from `[-bound, bound]`.
+    pub fn uniform(&mut self, name: &str, shape: &[usize], bound: f64) -> Result<Tensor> {
+        let count = shape.iter().product();
+        let values = (0..count)
+            .map(|_| self.rng.random_range(-bound..=bound) as f32)
+            .collect();
+        self.insert(name, values, shape)
+    }
+
+    /// A parameter drawn from a normal distribution with mean 0.
+    pub fn normal(&mut self, name: &str, shape: &[usize], std: f64) -> Result<Tensor> {
+        let normal =
+            Normal::new(0.0, std).map_err(|err| candle_core::Error::Msg(err.to_string()))?;
+        let count = shape.iter().product();
+        let values = (0..count)
+            .map(|_| normal.sample(&mut self.rng) as f32)
+            .collect();
+        self.insert(name, values, shape)
+    }
+
+    /// A parameter of zeros.
+    pub fn zeros(&mut self, name: &str, shape: &[usize]) -> Result<Tensor> {
+        self.insert(name, vec![0.0; shape.iter().product()], shape)
+    }
+
+    /// A parameter of ones.
+    pub fn ones(&mut self, name: &str, shape: &[usize]) -> Result<Tensor> {
+        self.insert(name, vec![1.0; shape.iter().product()], shape)
+    }
+
+    /// Every parameter with its name, for the optimizer.
+    pub fn named_vars(&self) -> Vec<(String, Var)> {
+        self.vars
+            .iter()
+            .map(|(name, var)| (name.clone(), var.clone()))
+            .collect()
+    }
+
+    /// Every parameter's current value by name, for saving.
+    pub fn tensors(&self) -> HashMap<String, Tensor> {
+        self.vars
+            .iter()
+            .map(|(name, var)| (name.clone(), var.as_tensor().clone()))
+            .collect()
+    }
+
+    /// Number of scalar parameters.
+    pub fn count(&self) -> usize {
+        self.vars.values().map(|var| var.elem_count()).sum()
+    }
+
+    /// Overwrites every parameter with saved values; names and shapes must match exactly.
+    pub fn load(&self, saved: &HashMap<String, Tensor>) -> Result<()> {
+        if let Some(extra) = saved.keys().find(|name| !self.vars.contains_key(*name)) {
+            candle_core::bail!("saved weights have {extra}, which this model does not");
+        }
+        for (name, var) in &self.vars {
+            let Some(value) = saved.get(name) else {
+                candle_core::bail!("saved weights lack {name}");
+            };
+            if value.shape() != var.shape() {
+                candle_core::bail!(
+                    "{name}: saved shape {:?}, model shape {:?}",
+                    value.shape(),
+                    var.shape()
+                );
+            }
+            var.set(&value.to_dtype(DType::F32)?.to_device(&self.device)?)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_and_checked_on_load() {
+        let make = |seed| {
+            let mut store = ParamStore::new(seed, &Device::Cpu);
+            store.uniform("a.weight", &[3, 2], 0.5).unwrap();
+            store.normal("b.weight", &[4], 1.0).unwrap();
+            store
+        };
+        let (one, same, other) = (make(1), make(1), make(2));
+        let values = |s: &ParamStore| {
+            s.tensors()["a.weight"]
+                .flatten_all()
+                .unwrap()
+                .to_vec1::<f32>()
+                .unwrap()
+        };
+        assert_eq!(values(&one), values(&same));
+        assert_ne!(values(&one), values(&other));
+        assert!(values(&one).iter().all(|v| v.abs() <= 0.5));
+        other.load(&one.tensors()).unwrap();
+        assert_eq!(values(&other), values(&one));
+        let mut wrong = one.tensors();
+        wrong.insert(
+            "b.weight".into(),
+            Tensor::zeros(5, DType::F32, &Device::Cpu).unwrap(),
+        );
+        assert!(other.load(&wrong).is_err());
+        assert_eq!(one.count(), 10);
+    }
+}
