@@ -3,13 +3,14 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use dnalm_lm::{SequenceGenerator, SequenceModel};
+use dnalm_lm::SequenceModel;
 use dnalm_ngram::{NgramModel, Smoothing};
+use dnalm_nn::token_lm::TokenLm;
 
 /// Which model to load, for every command that uses one.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ModelArgs {
-    /// The model file.
+    /// The model: an n-gram file (`dnalm ngram train`) or a run folder (`dnalm train lm`).
     #[arg(long, short, value_name = "PATH")]
     pub model: PathBuf,
 
@@ -21,7 +22,7 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     /// Loads the model, whatever its kind.
-    pub fn load(&self) -> Result<Box<dyn LanguageModel>> {
+    pub fn load(&self) -> Result<Box<dyn SequenceModel>> {
         load(&self.model, self.smoothing)
     }
 
@@ -31,13 +32,18 @@ impl ModelArgs {
     }
 }
 
-/// A loaded model that can score and generate.
-pub trait LanguageModel: SequenceModel + SequenceGenerator {}
-
-impl<T: SequenceModel + SequenceGenerator> LanguageModel for T {}
-
-/// Loads a model file; `smoothing` overrides an n-gram model's own.
-pub fn load(path: &Path, smoothing: Option<Smoothing>) -> Result<Box<dyn LanguageModel>> {
+/// Loads a model; `smoothing` overrides an n-gram model's own.
+pub fn load(path: &Path, smoothing: Option<Smoothing>) -> Result<Box<dyn SequenceModel>> {
+    if path.is_dir() {
+        if smoothing.is_some() {
+            bail!(
+                "--smoothing applies to n-gram models; {} is a neural run folder",
+                path.display()
+            );
+        }
+        let model = TokenLm::load(path, &candle_core::Device::Cpu).map_err(anyhow::Error::msg)?;
+        return Ok(Box::new(model));
+    }
     let head = std::fs::read(path)
         .map(|bytes| bytes.get(..8).map(<[u8]>::to_vec).unwrap_or_default())
         .with_context(|| format!("cannot read model {}", path.display()))?;
@@ -45,7 +51,7 @@ pub fn load(path: &Path, smoothing: Option<Smoothing>) -> Result<Box<dyn Languag
         return Ok(Box::new(load_ngram(path, smoothing)?));
     }
     bail!(
-        "{}: not a model file dnalm knows (an n-gram model made by `dnalm ngram train`)",
+        "{}: not a model dnalm knows (an n-gram file from `dnalm ngram train`, or a run folder from `dnalm train lm`)",
         path.display()
     )
 }

@@ -2,7 +2,8 @@
 //! time: [`lstm_op`] runs an LSTM layer over a whole sequence as one custom op with a
 //! hand-written backward ([`matmul`] wraps the `gemm` crate for it), under the LSTM
 //! language model [`lstm`]. Parameters are named and seeded ([`params`]); the loss is a
-//! masked cross-entropy ([`loss`]).
+//! masked cross-entropy ([`loss`]). [`token_lm`] puts a network and its tokenizer
+//! together: trainable, and scored through the shared language-model interface.
 
 pub mod loss;
 pub mod lstm;
@@ -10,3 +11,4 @@ pub mod lstm_op;
 pub mod matmul;
 pub mod params;
 pub mod real;
+pub mod token_lm;

@@ -131,8 +131,17 @@ impl RunDir {
         if old.exists() {
             std::fs::remove_dir_all(&old).map_err(io_error(&old))?;
         }
+        self.write_weights_bytes(&model_bytes)
+    }
+
+    /// Writes `model.safetensors` (the weights for use) atomically.
+    pub fn save_weights(&self, model: &HashMap<String, Tensor>) -> Result<()> {
+        self.write_weights_bytes(&tensors_to_bytes(model)?)
+    }
+
+    fn write_weights_bytes(&self, bytes: &[u8]) -> Result<()> {
         let latest = self.path.join("model.safetensors");
-        dnalm_seq::atomic::write_atomic(&latest, |out| out.write_all(&model_bytes))
+        dnalm_seq::atomic::write_atomic(&latest, |out| out.write_all(bytes))
             .map_err(io_error(&latest))
     }
 

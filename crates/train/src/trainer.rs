@@ -71,19 +71,30 @@ pub enum Outcome {
     Interrupted,
 }
 
+/// How the loop talks to its caller.
+pub struct Hooks<'a> {
+    /// Returns the evaluation loss to minimise.
+    pub evaluate: &'a dyn Fn() -> Result<f64>,
+    /// When raised, the loop saves a checkpoint and returns [`Outcome::Interrupted`].
+    pub stop: &'a AtomicBool,
+    /// Sees (state, training loss) after every step, for progress display.
+    pub on_step: &'a mut dyn FnMut(&TrainerState, f64),
+}
+
 /// Trains `model` on `data` in `run`, resuming from its checkpoint if it has one.
-/// `evaluate` returns a loss to minimise; `on_step` sees (state, training loss) after
-/// every step (for progress display).
 pub fn train(
     model: &dyn Trainable,
     data: &WindowDataset,
     config: &TrainConfig,
     run: &RunDir,
     device: &Device,
-    evaluate: &dyn Fn() -> Result<f64>,
-    stop: &AtomicBool,
-    on_step: &mut dyn FnMut(&TrainerState, f64),
+    hooks: Hooks<'_>,
 ) -> Result<Outcome> {
+    let Hooks {
+        evaluate,
+        stop,
+        on_step,
+    } = hooks;
     if config.batch_size == 0 || config.accumulation == 0 {
         return Err(TrainError::InvalidParameter(
             "batch size and accumulation must be positive".into(),
@@ -258,9 +269,11 @@ mod tests {
             &config(10),
             &run,
             &Device::Cpu,
-            &|| Ok(0.0),
-            &never,
-            &mut |_, _| {},
+            Hooks {
+                evaluate: &|| Ok(0.0),
+                stop: &never,
+                on_step: &mut |_, _| {},
+            },
         )
         .unwrap();
         assert_eq!(outcome, Outcome::Finished);
@@ -283,12 +296,14 @@ mod tests {
             &config(10),
             &run,
             &Device::Cpu,
-            &|| Ok(0.0),
-            &stop,
-            &mut |state, _| {
-                if state.step == 5 {
-                    stop.store(true, Ordering::SeqCst);
-                }
+            Hooks {
+                evaluate: &|| Ok(0.0),
+                stop: &stop,
+                on_step: &mut |state, _| {
+                    if state.step == 5 {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                },
             },
         )
         .unwrap();
@@ -299,9 +314,11 @@ mod tests {
             &config(10),
             &run,
             &Device::Cpu,
-            &|| Ok(0.0),
-            &never,
-            &mut |_, _| {},
+            Hooks {
+                evaluate: &|| Ok(0.0),
+                stop: &never,
+                on_step: &mut |_, _| {},
+            },
         )
         .unwrap();
         assert_eq!(resumed, Outcome::Finished);
@@ -332,9 +349,11 @@ mod tests {
             &config,
             &run,
             &Device::Cpu,
-            &rising,
-            &AtomicBool::new(false),
-            &mut |_, _| {},
+            Hooks {
+                evaluate: &rising,
+                stop: &AtomicBool::new(false),
+                on_step: &mut |_, _| {},
+            },
         )
         .unwrap();
         assert_eq!(outcome, Outcome::EarlyStopped);

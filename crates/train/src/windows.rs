@@ -9,7 +9,7 @@ use rand::seq::SliceRandom;
 #[derive(Debug, Clone)]
 pub struct WindowDataset {
     tokens: Vec<u32>,
-    len: usize,
+    window_len: usize,
     count: usize,
 }
 
@@ -18,7 +18,11 @@ impl WindowDataset {
     /// (the tail shorter than a window is dropped).
     pub fn new(tokens: Vec<u32>, len: usize) -> Self {
         let count = tokens.len() / len.max(1);
-        Self { tokens, len, count }
+        Self {
+            tokens,
+            window_len: len,
+            count,
+        }
     }
 
     /// Number of windows.
@@ -43,7 +47,7 @@ impl WindowDataset {
         }
         let order = &cached.as_ref().expect("set above").1;
         let index = order[(example % self.count as u64) as usize];
-        &self.tokens[index * self.len..(index + 1) * self.len]
+        &self.tokens[index * self.window_len..(index + 1) * self.window_len]
     }
 
     /// The batch of examples `first..first + size` as a `(size, len)` u32 tensor.
@@ -52,11 +56,11 @@ impl WindowDataset {
             candle_core::bail!("no training windows: the data is shorter than one window");
         }
         let mut cached = None;
-        let mut flat = Vec::with_capacity(size * self.len);
+        let mut flat = Vec::with_capacity(size * self.window_len);
         for example in first..first + size as u64 {
             flat.extend_from_slice(self.window_of(example, seed, &mut cached));
         }
-        Tensor::from_vec(flat, (size, self.len), device)
+        Tensor::from_vec(flat, (size, self.window_len), device)
     }
 }
 

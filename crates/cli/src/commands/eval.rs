@@ -2,11 +2,15 @@
 
 use std::io::Write;
 use std::path::PathBuf;
+use std::time::Instant;
 
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use dnalm_eval::mutations::{detect_mutations, MutationResult};
+use dnalm_eval::perplexity::perplexity;
 use dnalm_eval::summary::MeanSd;
+use dnalm_lm::SequenceModel;
+use dnalm_seq::SeqRecord;
 
 use crate::input::{read_records, InputArgs, SplitArgs};
 use crate::models::ModelArgs;
@@ -15,8 +19,31 @@ use crate::progress;
 /// Evaluation subcommands.
 #[derive(Debug, Subcommand)]
 pub enum EvalCommand {
+    /// Perplexity and bits per nucleotide of any model on sequence files.
+    Perplexity(PerplexityArgs),
     /// Can the model tell real sequences from mutated copies (arXiv 2307.10634)?
     Mutations(MutationArgs),
+}
+
+/// Arguments of `dnalm eval perplexity`.
+#[derive(Debug, Args)]
+pub struct PerplexityArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+
+    /// Sequences to score.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    input: InputArgs,
+
+    #[command(flatten)]
+    split: SplitArgs,
 }
 
 /// Arguments of `dnalm eval mutations`.
@@ -56,9 +83,53 @@ impl EvalCommand {
     /// Runs the subcommand.
     pub fn run(self) -> Result<()> {
         match self {
+            EvalCommand::Perplexity(args) => {
+                let model = args.model.load()?;
+                let records = read_records(&args.files, &args.input, &args.split)?;
+                report_perplexity(model.as_ref(), &records, args.json)
+            }
             EvalCommand::Mutations(args) => mutations(args),
         }
     }
+}
+
+/// Scores records with a model and prints perplexity, bits per nucleotide and speed.
+pub fn report_perplexity(
+    model: &dyn SequenceModel,
+    records: &[SeqRecord],
+    json: bool,
+) -> Result<()> {
+    let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
+    let bar = progress::count_bar(sequences.len() as u64, "scoring");
+    let start = Instant::now();
+    let total = perplexity(model, &sequences, &|n| bar.inc(n));
+    bar.finish_and_clear();
+    let seconds = start.elapsed().as_secs_f64();
+    let mut out = std::io::stdout().lock();
+    if json {
+        let json = serde_json::json!({
+            "model": model.describe(),
+            "sequences": total.sequences,
+            "events": total.events,
+            "log_prob": total.log_prob,
+            "perplexity": total.perplexity(),
+            "bits_per_nucleotide": total.bits_per_event(),
+            "seconds": seconds,
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
+    } else {
+        writeln!(out, "model                {}", model.describe())?;
+        writeln!(out, "sequences            {}", total.sequences)?;
+        writeln!(out, "events (nt + ends)   {}", total.events)?;
+        writeln!(out, "perplexity           {:.4}", total.perplexity())?;
+        writeln!(out, "bits per nucleotide  {:.4}", total.bits_per_event())?;
+        writeln!(
+            out,
+            "scored at            {:.3} M nt/s",
+            total.events as f64 / seconds / 1e6
+        )?;
+    }
+    Ok(())
 }
 
 fn mutations(args: MutationArgs) -> Result<()> {

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
-use dnalm_eval::perplexity::perplexity;
 use dnalm_lm::{SequenceGenerator, SequenceModel};
 use dnalm_ngram::{NgramModel, Smoothing};
 use dnalm_seq::split::hold_out;
@@ -201,37 +200,7 @@ fn train(args: TrainArgs) -> Result<()> {
 fn eval(args: EvalArgs) -> Result<()> {
     let model = args.model.load_ngram()?;
     let records = read_records(&args.files, &args.input, &args.split)?;
-    let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
-    let bar = progress::count_bar(sequences.len() as u64, "scoring");
-    let start = Instant::now();
-    let total = perplexity(&model, &sequences, &|n| bar.inc(n));
-    bar.finish_and_clear();
-    let seconds = start.elapsed().as_secs_f64();
-    let mut out = std::io::stdout().lock();
-    if args.json {
-        let json = serde_json::json!({
-            "model": model.describe(),
-            "sequences": total.sequences,
-            "events": total.events,
-            "log_prob": total.log_prob,
-            "perplexity": total.perplexity(),
-            "bits_per_nucleotide": total.bits_per_event(),
-            "seconds": seconds,
-        });
-        writeln!(out, "{}", serde_json::to_string_pretty(&json)?)?;
-    } else {
-        writeln!(out, "model                {}", model.describe())?;
-        writeln!(out, "sequences            {}", total.sequences)?;
-        writeln!(out, "events (nt + ends)   {}", total.events)?;
-        writeln!(out, "perplexity           {:.4}", total.perplexity())?;
-        writeln!(out, "bits per nucleotide  {:.4}", total.bits_per_event())?;
-        writeln!(
-            out,
-            "scored at            {:.2} M nt/s",
-            total.events as f64 / seconds / 1e6
-        )?;
-    }
-    Ok(())
+    crate::commands::eval::report_perplexity(&model, &records, args.json)
 }
 
 fn generate(args: GenerateArgs) -> Result<()> {

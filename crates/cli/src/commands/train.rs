@@ -1,0 +1,248 @@
+//! `dnalm train ...`: neural language models.
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Once};
+
+use anyhow::{Context, Result};
+use candle_core::Device;
+use clap::{Args, Subcommand, ValueEnum};
+use dnalm_eval::perplexity::perplexity;
+use dnalm_lm::SequenceModel;
+use dnalm_nn::lstm::LstmConfig;
+use dnalm_nn::token_lm::{NetworkConfig, TokenLm};
+use dnalm_seq::split::hold_out;
+use dnalm_tokenize::{NucleotideTokenizer, Tokenizer};
+use dnalm_train::checkpoint::{RunDir, TrainerState};
+use dnalm_train::optimizer::AdamWConfig;
+use dnalm_train::trainer::{train, Hooks, Outcome, TrainConfig, Trainable};
+use dnalm_train::windows::WindowDataset;
+
+use crate::input::{read_records, InputArgs, SplitArgs};
+use crate::progress;
+
+/// Training subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TrainCommand {
+    /// Train an autoregressive language model (resumes if the run folder has a
+    /// checkpoint; Ctrl-C saves one and stops).
+    Lm(LmArgs),
+}
+
+/// Network families.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Network {
+    /// Multi-layer LSTM (arXiv 2307.10634's best model).
+    Lstm,
+}
+
+/// Size presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Preset {
+    /// Embedding 64, hidden 128, 1 layer.
+    Tiny,
+    /// Embedding 128, hidden 256, 2 layers.
+    Small,
+}
+
+/// Arguments of `dnalm train lm`.
+#[derive(Debug, Args)]
+pub struct LmArgs {
+    /// Network family.
+    #[arg(long, value_enum, default_value_t = Network::Lstm)]
+    model: Network,
+
+    /// Size preset.
+    #[arg(long, value_enum, default_value_t = Preset::Small)]
+    preset: Preset,
+
+    /// Tokenizer: `nucleotide`, or a tokenizer.json from `dnalm tokenizer train`.
+    #[arg(long, default_value = "nucleotide")]
+    tokenizer: String,
+
+    /// Tokens per training window (the model sees windows of this length).
+    #[arg(long, default_value_t = 256)]
+    window: usize,
+
+    /// Windows per micro-batch.
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+
+    /// Micro-batches per optimizer step (gradient accumulation).
+    #[arg(long, default_value_t = 1)]
+    accumulation: usize,
+
+    /// Optimizer steps.
+    #[arg(long, default_value_t = 2000)]
+    steps: u64,
+
+    /// Peak learning rate.
+    #[arg(long, default_value_t = 2e-3)]
+    lr: f64,
+
+    /// Linear warmup steps.
+    #[arg(long, default_value_t = 100)]
+    warmup: u64,
+
+    /// AdamW weight decay (not applied to biases and norms).
+    #[arg(long, default_value_t = 0.01)]
+    weight_decay: f64,
+
+    /// Gradient clipping norm.
+    #[arg(long, default_value_t = 1.0)]
+    clip: f64,
+
+    /// Evaluate on the held-out tenth of the training records every this many steps.
+    #[arg(long, default_value_t = 200)]
+    eval_every: u64,
+
+    /// Stop after this many evaluations without improvement (0: never).
+    #[arg(long, default_value_t = 5)]
+    patience: u32,
+
+    /// Checkpoint every this many steps.
+    #[arg(long, default_value_t = 200)]
+    checkpoint_every: u64,
+
+    /// Seed of the initial weights, the held-out choice and the data order.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+
+    /// The run folder (created; resumed if it holds a checkpoint).
+    #[arg(long, short, value_name = "DIR")]
+    out: PathBuf,
+
+    /// Training sequences.
+    #[arg(required = true, value_name = "FILE")]
+    files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    input: InputArgs,
+
+    #[command(flatten)]
+    split: SplitArgs,
+}
+
+/// Raised by Ctrl-C; the training loop saves and stops when it sees it.
+fn stop_flag() -> Arc<AtomicBool> {
+    static INSTALL: Once = Once::new();
+    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
+    let flag = FLAG
+        .get_or_init(|| Arc::new(AtomicBool::new(false)))
+        .clone();
+    INSTALL.call_once(|| {
+        let handler_flag = flag.clone();
+        // Without a handler (another one is installed) Ctrl-C simply ends the process;
+        // the last checkpoint is still there.
+        let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst));
+    });
+    flag
+}
+
+impl TrainCommand {
+    /// Runs the subcommand.
+    pub fn run(self) -> Result<()> {
+        match self {
+            TrainCommand::Lm(args) => train_lm(args),
+        }
+    }
+}
+
+fn network_config(args: &LmArgs, vocab_size: usize) -> NetworkConfig {
+    let (embed_dim, hidden_size, num_layers) = match args.preset {
+        Preset::Tiny => (64, 128, 1),
+        Preset::Small => (128, 256, 2),
+    };
+    match args.model {
+        Network::Lstm => NetworkConfig::Lstm(LstmConfig {
+            vocab_size,
+            embed_dim,
+            hidden_size,
+            num_layers,
+        }),
+    }
+}
+
+fn tokenizer_of(spec: &str) -> Result<Box<dyn Tokenizer>> {
+    if spec == "nucleotide" {
+        return Ok(Box::new(NucleotideTokenizer));
+    }
+    dnalm_tokenize::load(std::path::Path::new(spec)).with_context(|| format!("--tokenizer {spec}"))
+}
+
+fn train_lm(args: LmArgs) -> Result<()> {
+    let device = Device::Cpu;
+    let run = RunDir::create(&args.out)?;
+    let resuming = args.out.join("config.json").is_file();
+    let model = if resuming {
+        let model = TokenLm::load(&args.out, &device).map_err(anyhow::Error::msg)?;
+        eprintln!("resuming {} in {}", model.describe(), args.out.display());
+        model
+    } else {
+        let tokenizer = tokenizer_of(&args.tokenizer)?;
+        let config = network_config(&args, tokenizer.vocab_size());
+        let model = TokenLm::new(config, tokenizer, args.seed, &device)?;
+        dnalm_tokenize::save(model.tokenizer(), &args.out.join("tokenizer.json"))?;
+        run.write_json("config.json", &model.config())?;
+        run.save_weights(&model.weights())?;
+        model
+    };
+    let records = read_records(&args.files, &args.input, &args.split)?;
+    let (fit, held_out) = hold_out(&records, 0.1, args.seed.wrapping_add(1));
+    let data = WindowDataset::new(model.token_stream(fit.iter().copied()), args.window + 1);
+    let config = TrainConfig {
+        steps: args.steps,
+        batch_size: args.batch_size,
+        accumulation: args.accumulation,
+        peak_lr: args.lr,
+        warmup_steps: args.warmup,
+        min_lr_ratio: 0.1,
+        adamw: AdamWConfig {
+            weight_decay: args.weight_decay,
+            ..Default::default()
+        },
+        clip_norm: args.clip,
+        eval_every: args.eval_every,
+        patience: args.patience,
+        checkpoint_every: args.checkpoint_every,
+        seed: args.seed,
+    };
+    run.write_json("train_config.json", &config)?;
+    eprintln!(
+        "{}: {} training windows of {} tokens, {} held-out sequences",
+        model.describe(),
+        data.len(),
+        args.window + 1,
+        held_out.len()
+    );
+    let evaluate = || -> dnalm_train::Result<f64> {
+        let total = perplexity(&model, &held_out, &|_| {});
+        Ok(-total.log_prob / total.events as f64)
+    };
+    let bar = progress::count_bar(args.steps, "training");
+    let stop = stop_flag();
+    let mut show = |state: &TrainerState, loss: f64| {
+        bar.set_position(state.step);
+        let dev = state
+            .best_eval_loss
+            .map_or(String::from("-"), |l| format!("{:.4}", l.exp()));
+        bar.set_message(format!("loss {loss:.4}, best held-out perplexity {dev}"));
+    };
+    let hooks = Hooks {
+        evaluate: &evaluate,
+        stop: &stop,
+        on_step: &mut show,
+    };
+    let outcome = train(&model, &data, &config, &run, &device, hooks)?;
+    bar.finish_and_clear();
+    let verb = match outcome {
+        Outcome::Finished => "finished",
+        Outcome::EarlyStopped => "stopped early (held-out perplexity stopped improving)",
+        Outcome::Interrupted => "interrupted; run the same command to resume",
+    };
+    eprintln!(
+        "{verb}: {} (metrics.jsonl, checkpoint/, model.safetensors)",
+        args.out.display()
+    );
+    Ok(())
+}

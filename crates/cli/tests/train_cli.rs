@@ -1,0 +1,99 @@
+//! `dnalm train lm` end to end on the shipped genes sample: a run folder that resumes,
+//! and that `eval perplexity` / `eval mutations` score like any other model.
+
+mod common;
+
+use common::{dnalm, failure_of, repo, stdout_of};
+
+#[test]
+fn train_resume_and_evaluate_an_lstm() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("lstm").display().to_string();
+    let genes = repo("data/sample/genes_300.csv.gz").display().to_string();
+    let train = |steps: &str| {
+        let output = dnalm(&[
+            "train",
+            "lm",
+            "--preset",
+            "tiny",
+            "--steps",
+            steps,
+            "--window",
+            "64",
+            "--batch-size",
+            "4",
+            "--warmup",
+            "2",
+            "--eval-every",
+            "4",
+            "--checkpoint-every",
+            "4",
+            "--split",
+            "train",
+            "-o",
+            &run,
+            &genes,
+        ]);
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8(output.stderr).unwrap()
+    };
+    train("4");
+    let log = train("8");
+    assert!(log.contains("resuming"), "{log}");
+    let metrics = std::fs::read_to_string(dir.path().join("lstm/metrics.jsonl")).unwrap();
+    let steps: Vec<u64> = metrics
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(steps, (1..=8).collect::<Vec<u64>>());
+
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&[
+        "eval",
+        "perplexity",
+        "--json",
+        "-m",
+        &run,
+        "--split",
+        "test",
+        &genes,
+    ]))
+    .unwrap();
+    let perplexity = json["perplexity"].as_f64().unwrap();
+    assert!(perplexity > 3.0 && perplexity < 9.0, "{perplexity}");
+    assert!(json["model"].as_str().unwrap().starts_with("LSTM 1x128"));
+    let table = stdout_of(&[
+        "eval",
+        "mutations",
+        "-m",
+        &run,
+        "--pairs",
+        "20",
+        "--seeds",
+        "0",
+        "--max-edits",
+        "5",
+        "--split",
+        "test",
+        &genes,
+    ]);
+    assert!(table.contains("LSTM"), "{table}");
+
+    let err = failure_of(&[
+        "eval",
+        "perplexity",
+        "-m",
+        &run,
+        "--smoothing",
+        "kn",
+        &genes,
+    ]);
+    assert!(err.contains("n-gram"), "{err}");
+}

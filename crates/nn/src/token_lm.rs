@@ -1,0 +1,201 @@
+//! A neural language model over any tokenizer, as one unit: network, tokenizer and run
+//! folder. It trains through [`dnalm_train::trainer`] and scores sequences through the
+//! shared [`SequenceModel`] interface (exact log-probabilities: `[CLS]` starts every
+//! sequence and `[SEP]` ends it, so a sequence of `L` nucleotides is `L + 1` events, as
+//! for the n-gram models; for multi-nucleotide tokens the probability of the token
+//! sequence is spread over the same `L + 1` events).
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor, Var, D};
+use dnalm_lm::{ScoreKind, SequenceModel, SequenceScore};
+use dnalm_tokenize::{special, Tokenizer};
+use dnalm_train::trainer::Trainable;
+use serde::{Deserialize, Serialize};
+
+use crate::loss::masked_cross_entropy;
+use crate::lstm::{LstmConfig, LstmLm};
+
+/// What `config.json` of a language-model run holds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "lowercase")]
+pub enum NetworkConfig {
+    /// The LSTM language model.
+    Lstm(LstmConfig),
+}
+
+/// A network with its tokenizer.
+pub struct TokenLm {
+    network: LstmLm,
+    config: NetworkConfig,
+    tokenizer: Box<dyn Tokenizer>,
+}
+
+impl TokenLm {
+    /// A freshly initialised model.
+    pub fn new(
+        config: NetworkConfig,
+        tokenizer: Box<dyn Tokenizer>,
+        seed: u64,
+        device: &Device,
+    ) -> candle_core::Result<Self> {
+        let network = match config {
+            NetworkConfig::Lstm(lstm) => LstmLm::new(lstm, seed, device)?,
+        };
+        Ok(Self {
+            network,
+            config,
+            tokenizer,
+        })
+    }
+
+    /// Loads a run folder (`config.json`, `tokenizer.json`, `model.safetensors`).
+    pub fn load(run: &Path, device: &Device) -> Result<Self, String> {
+        let read = |name: &str| {
+            std::fs::read_to_string(run.join(name))
+                .map_err(|err| format!("{}: {err}", run.join(name).display()))
+        };
+        let config: NetworkConfig = serde_json::from_str(&read("config.json")?)
+            .map_err(|err| format!("{}: {err}", run.join("config.json").display()))?;
+        let tokenizer =
+            dnalm_tokenize::load(&run.join("tokenizer.json")).map_err(|err| err.to_string())?;
+        let model = Self::new(config, tokenizer, 0, device).map_err(|err| err.to_string())?;
+        let weights_path = run.join("model.safetensors");
+        let weights = candle_core::safetensors::load(&weights_path, device)
+            .map_err(|err| format!("{}: {err}", weights_path.display()))?;
+        model
+            .load_weights(&weights)
+            .map_err(|err| format!("{}: {err}", weights_path.display()))?;
+        Ok(model)
+    }
+
+    /// The network's configuration.
+    pub fn config(&self) -> NetworkConfig {
+        self.config
+    }
+
+    /// The tokenizer.
+    pub fn tokenizer(&self) -> &dyn Tokenizer {
+        self.tokenizer.as_ref()
+    }
+
+    /// Number of scalar parameters.
+    pub fn parameter_count(&self) -> usize {
+        self.network.params().count()
+    }
+
+    /// The training token stream of sequences: each as `[CLS] tokens [SEP]`,
+    /// concatenated.
+    pub fn token_stream<'a>(&self, sequences: impl Iterator<Item = &'a [u8]>) -> Vec<u32> {
+        sequences
+            .flat_map(|seq| self.tokenizer.encode_with_special(seq).ids)
+            .collect()
+    }
+}
+
+impl Trainable for TokenLm {
+    fn named_vars(&self) -> Vec<(String, Var)> {
+        self.network.params().named_vars()
+    }
+
+    fn weights(&self) -> HashMap<String, Tensor> {
+        self.network.params().tensors()
+    }
+
+    fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
+        self.network.params().load(weights)
+    }
+
+    fn window_loss(&self, windows: &Tensor) -> candle_core::Result<(Tensor, f64)> {
+        let (batch, len) = windows.dims2()?;
+        let inputs = windows.narrow(1, 0, len - 1)?.contiguous()?;
+        let targets = windows.narrow(1, 1, len - 1)?.contiguous()?.flatten_all()?;
+        let mask = targets.ne(special::PAD)?.to_dtype(DType::F32)?;
+        let logits = self.network.forward(&inputs)?;
+        let vocab = logits.dim(D::Minus1)?;
+        masked_cross_entropy(
+            &logits.reshape((batch * (len - 1), vocab))?,
+            &targets,
+            &mask,
+        )
+    }
+}
+
+impl SequenceModel for TokenLm {
+    fn describe(&self) -> String {
+        match self.config {
+            NetworkConfig::Lstm(c) => format!(
+                "LSTM {}x{} ({}, {} parameters)",
+                c.num_layers,
+                c.hidden_size,
+                self.tokenizer.describe(),
+                self.parameter_count()
+            ),
+        }
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        ScoreKind::Exact
+    }
+
+    fn score(&self, seq: &[u8]) -> SequenceScore {
+        let ids = self.tokenizer.encode_with_special(seq).ids;
+        let log_prob = (|| -> candle_core::Result<f64> {
+            let device = Device::Cpu;
+            let n = ids.len();
+            let inputs = Tensor::from_slice(&ids[..n - 1], (1, n - 1), &device)?;
+            let targets = Tensor::from_slice(&ids[1..], n - 1, &device)?;
+            let logits = self.network.forward(&inputs)?.squeeze(0)?;
+            let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
+            let picked = log_probs.gather(&targets.unsqueeze(1)?, 1)?;
+            picked.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()
+        })()
+        .unwrap_or(f64::NAN);
+        SequenceScore {
+            log_prob,
+            events: seq.len() + 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use dnalm_tokenize::NucleotideTokenizer;
+
+    #[test]
+    fn score_is_the_sum_of_next_token_log_probabilities() {
+        let config = NetworkConfig::Lstm(LstmConfig {
+            vocab_size: 9,
+            embed_dim: 4,
+            hidden_size: 6,
+            num_layers: 1,
+        });
+        let model = TokenLm::new(config, Box::new(NucleotideTokenizer), 2, &Device::Cpu).unwrap();
+        let seq = b"ACGTTG";
+        let score = model.score(seq);
+        assert_eq!(score.events, 7);
+        // Same number from the training loss: mean over the 7 predictions.
+        let window = Tensor::from_vec(
+            model.token_stream(std::iter::once(&seq[..])),
+            (1, 8),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let (loss, count) = model.window_loss(&window).unwrap();
+        assert_eq!(count, 7.0);
+        let from_loss = -(loss.to_scalar::<f32>().unwrap() as f64) * 7.0;
+        assert!(
+            (score.log_prob - from_loss).abs() < 1e-4,
+            "{} vs {from_loss}",
+            score.log_prob
+        );
+        // The untrained model is close to uniform over 9 tokens.
+        assert!(
+            (score.perplexity() - 9.0).abs() < 2.0,
+            "{}",
+            score.perplexity()
+        );
+    }
+}
