@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# LSTM language-model train step, side by side in one run: dnalm (candle + the fused
+# recurrence op) and PyTorch CPU, same config, same thread count.
+#
+# Usage: bash benches/nn_vs_pytorch.sh [THREADS]
+# Installs PyTorch (CPU use of the PyPI wheel) into .venv-bench (ignored by git) on
+# first use; that download is a few GB.
+set -euo pipefail
+threads=${1:-2}
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+venv=.venv-bench
+if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet torch==2.15.0 numpy
+fi
+RAYON_NUM_THREADS=$threads cargo bench --quiet -p dnalm-nn --bench lstm_step
+"$venv/bin/python" benches/reference/lstm_step.py "$threads" 2>/dev/null
