@@ -145,6 +145,27 @@ pub fn for_each_record(
     Ok(())
 }
 
+/// The sequences a model command works on: files, how to read them, which split.
+#[derive(Debug, Clone, Args)]
+pub struct RecordArgs {
+    /// Sequence files (FASTA/FASTQ, plain or .gz; CSV/TSV tables).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub split: SplitArgs,
+}
+
+impl RecordArgs {
+    /// Reads every record of the chosen split.
+    pub fn read(&self) -> Result<Vec<SeqRecord>> {
+        read_records(&self.files, &self.input, &self.split)
+    }
+}
+
 /// Reads every record of the chosen split from the files.
 pub fn read_records(
     files: &[PathBuf],

@@ -12,7 +12,7 @@ use dnalm_eval::summary::MeanSd;
 use dnalm_lm::SequenceModel;
 use dnalm_seq::SeqRecord;
 
-use crate::input::{read_records, InputArgs, SplitArgs};
+use crate::input::RecordArgs;
 use crate::models::ModelArgs;
 use crate::progress;
 
@@ -35,15 +35,8 @@ pub struct PerplexityArgs {
     #[arg(long)]
     json: bool,
 
-    /// Sequences to score.
-    #[arg(required = true, value_name = "FILE")]
-    files: Vec<PathBuf>,
-
     #[command(flatten)]
-    input: InputArgs,
-
-    #[command(flatten)]
-    split: SplitArgs,
+    records: RecordArgs,
 }
 
 /// Arguments of `dnalm eval mutations`.
@@ -68,37 +61,31 @@ pub struct MutationArgs {
     #[arg(long, value_name = "PATH")]
     json: Option<PathBuf>,
 
-    /// Real sequences.
-    #[arg(required = true, value_name = "FILE")]
-    files: Vec<PathBuf>,
-
     #[command(flatten)]
-    input: InputArgs,
-
-    #[command(flatten)]
-    split: SplitArgs,
+    records: RecordArgs,
 }
 
 impl EvalCommand {
     /// Runs the subcommand.
     pub fn run(self) -> Result<()> {
         match self {
-            EvalCommand::Perplexity(args) => {
-                let model = args.model.load()?;
-                let records = read_records(&args.files, &args.input, &args.split)?;
-                report_perplexity(model.as_ref(), &records, args.json)
-            }
+            EvalCommand::Perplexity(args) => args.run(),
             EvalCommand::Mutations(args) => mutations(args),
         }
     }
 }
 
+impl PerplexityArgs {
+    /// Scores the records with the model and prints perplexity, bits per nucleotide
+    /// and speed.
+    pub fn run(&self) -> Result<()> {
+        let model = self.model.load()?;
+        report_perplexity(model.as_ref(), &self.records.read()?, self.json)
+    }
+}
+
 /// Scores records with a model and prints perplexity, bits per nucleotide and speed.
-pub fn report_perplexity(
-    model: &dyn SequenceModel,
-    records: &[SeqRecord],
-    json: bool,
-) -> Result<()> {
+fn report_perplexity(model: &dyn SequenceModel, records: &[SeqRecord], json: bool) -> Result<()> {
     let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
     let bar = progress::count_bar(sequences.len() as u64, "scoring");
     let start = Instant::now();
@@ -134,7 +121,7 @@ pub fn report_perplexity(
 
 fn mutations(args: MutationArgs) -> Result<()> {
     let model = args.model.load()?;
-    let records = read_records(&args.files, &args.input, &args.split)?;
+    let records = args.records.read()?;
     let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
     let runs = (args.max_edits.len() * args.seeds.len() * args.pairs) as u64;
     let bar = progress::count_bar(runs, "pairs scored");

@@ -10,7 +10,7 @@ use dnalm_lm::{SequenceGenerator, SequenceModel};
 use dnalm_ngram::{NgramModel, Smoothing};
 use dnalm_seq::split::hold_out;
 
-use crate::input::{read_records, InputArgs, SplitArgs};
+use crate::input::RecordArgs;
 use crate::models::{load_ngram, ModelArgs};
 use crate::progress;
 
@@ -25,7 +25,7 @@ pub enum NgramCommand {
     /// Count n-grams in sequence files and save the model.
     Train(TrainArgs),
     /// Perplexity and bits per nucleotide of a model on sequence files.
-    Eval(EvalArgs),
+    Eval(crate::commands::eval::PerplexityArgs),
     /// Sample new sequences from a model (FASTA on standard output).
     Generate(GenerateArgs),
     /// Export a Kneser-Ney model as an ARPA file (KenLM, SRILM).
@@ -55,15 +55,8 @@ pub struct TrainArgs {
     #[arg(long, short, value_name = "PATH")]
     out: PathBuf,
 
-    /// Training sequences.
-    #[arg(required = true, value_name = "FILE")]
-    files: Vec<PathBuf>,
-
     #[command(flatten)]
-    input: InputArgs,
-
-    #[command(flatten)]
-    split: SplitArgs,
+    records: RecordArgs,
 }
 
 /// How the Kneser-Ney discounts are chosen.
@@ -73,27 +66,6 @@ pub enum DiscountChoice {
     Tune,
     /// Chen & Goodman's closed-form estimate from count-of-counts.
     Estimate,
-}
-
-/// Arguments of `dnalm ngram eval`.
-#[derive(Debug, Args)]
-pub struct EvalArgs {
-    #[command(flatten)]
-    model: ModelArgs,
-
-    /// Print JSON.
-    #[arg(long)]
-    json: bool,
-
-    /// Sequences to score.
-    #[arg(required = true, value_name = "FILE")]
-    files: Vec<PathBuf>,
-
-    #[command(flatten)]
-    input: InputArgs,
-
-    #[command(flatten)]
-    split: SplitArgs,
 }
 
 /// Arguments of `dnalm ngram generate`.
@@ -141,7 +113,7 @@ impl NgramCommand {
     pub fn run(self) -> Result<()> {
         match self {
             NgramCommand::Train(args) => train(args),
-            NgramCommand::Eval(args) => eval(args),
+            NgramCommand::Eval(args) => args.run(),
             NgramCommand::Generate(args) => generate(args),
             NgramCommand::Arpa(args) => {
                 load_ngram(&args.model, Some(Smoothing::KneserNey))?.save_arpa(&args.out)?;
@@ -153,7 +125,7 @@ impl NgramCommand {
 }
 
 fn train(args: TrainArgs) -> Result<()> {
-    let records = read_records(&args.files, &args.input, &args.split)?;
+    let records = args.records.read()?;
     let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
     let nucleotides: usize = sequences.iter().map(|s| s.len()).sum();
     let tune = args
@@ -195,12 +167,6 @@ fn train(args: TrainArgs) -> Result<()> {
         args.out.display()
     );
     Ok(())
-}
-
-fn eval(args: EvalArgs) -> Result<()> {
-    let model = args.model.load_ngram()?;
-    let records = read_records(&args.files, &args.input, &args.split)?;
-    crate::commands::eval::report_perplexity(&model, &records, args.json)
 }
 
 fn generate(args: GenerateArgs) -> Result<()> {

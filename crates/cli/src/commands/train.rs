@@ -18,7 +18,7 @@ use dnalm_train::optimizer::AdamWConfig;
 use dnalm_train::trainer::{train, Hooks, Outcome, TrainConfig, Trainable};
 use dnalm_train::windows::WindowDataset;
 
-use crate::input::{read_records, InputArgs, SplitArgs};
+use crate::input::RecordArgs;
 use crate::progress;
 
 /// Training subcommands.
@@ -112,15 +112,8 @@ pub struct LmArgs {
     #[arg(long, short, value_name = "DIR")]
     out: PathBuf,
 
-    /// Training sequences.
-    #[arg(required = true, value_name = "FILE")]
-    files: Vec<PathBuf>,
-
     #[command(flatten)]
-    input: InputArgs,
-
-    #[command(flatten)]
-    split: SplitArgs,
+    records: RecordArgs,
 }
 
 /// Raised by Ctrl-C; the training loop saves and stops when it sees it.
@@ -187,7 +180,7 @@ fn train_lm(args: LmArgs) -> Result<()> {
         run.save_weights(&model.weights())?;
         model
     };
-    let records = read_records(&args.files, &args.input, &args.split)?;
+    let records = args.records.read()?;
     let (fit, held_out) = hold_out(&records, 0.1, args.seed.wrapping_add(1));
     let data = WindowDataset::new(model.token_stream(fit.iter().copied()), args.window + 1);
     let config = TrainConfig {
