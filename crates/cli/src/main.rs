@@ -36,6 +36,8 @@ enum Command {
     /// Train neural language models.
     #[command(subcommand)]
     Train(commands::train::TrainCommand),
+    /// Sample sequences from any language model (FASTA on standard output).
+    Generate(commands::generate::GenerateArgs),
     /// Evaluations shared by every language model.
     #[command(subcommand)]
     Eval(commands::eval::EvalCommand),
@@ -49,6 +51,7 @@ fn main() -> std::process::ExitCode {
         Command::Tokenizer(command) => command.run(),
         Command::Ngram(command) => command.run(),
         Command::Train(command) => command.run(),
+        Command::Generate(args) => args.run(),
         Command::Eval(command) => command.run(),
     };
     match result {

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use dnalm_lm::SequenceModel;
+use dnalm_lm::{SequenceGenerator, SequenceModel};
 use dnalm_ngram::{NgramModel, Smoothing};
 use dnalm_nn::token_lm::TokenLm;
 
@@ -22,18 +22,18 @@ pub struct ModelArgs {
 
 impl ModelArgs {
     /// Loads the model, whatever its kind.
-    pub fn load(&self) -> Result<Box<dyn SequenceModel>> {
+    pub fn load(&self) -> Result<Box<dyn LanguageModel>> {
         load(&self.model, self.smoothing)
-    }
-
-    /// Loads the model, which must be an n-gram model.
-    pub fn load_ngram(&self) -> Result<NgramModel> {
-        load_ngram(&self.model, self.smoothing)
     }
 }
 
+/// A loaded model: scores and generates.
+pub trait LanguageModel: SequenceModel + SequenceGenerator {}
+
+impl<T: SequenceModel + SequenceGenerator> LanguageModel for T {}
+
 /// Loads a model; `smoothing` overrides an n-gram model's own.
-pub fn load(path: &Path, smoothing: Option<Smoothing>) -> Result<Box<dyn SequenceModel>> {
+pub fn load(path: &Path, smoothing: Option<Smoothing>) -> Result<Box<dyn LanguageModel>> {
     if path.is_dir() {
         if smoothing.is_some() {
             bail!(

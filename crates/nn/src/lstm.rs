@@ -122,6 +122,54 @@ impl LstmLm {
             .transpose(0, 1)?
             .contiguous()
     }
+
+    /// One step of inference for a single sequence: reads token `id` with the state
+    /// left by the previous step (`None` at the start) and returns the next-token
+    /// logits `(V,)` and the new state. Plain candle ops, for generation.
+    pub fn step(&self, id: u32, state: Option<LstmState>) -> Result<(Tensor, LstmState)> {
+        let device = self.embedding.device();
+        let hidden_size = self.config.hidden_size;
+        let mut state = match state {
+            Some(state) => state,
+            None => {
+                let zeros = Tensor::zeros((1, hidden_size), self.embedding.dtype(), device)?;
+                LstmState {
+                    h: vec![zeros.clone(); self.layers.len()],
+                    c: vec![zeros; self.layers.len()],
+                }
+            }
+        };
+        let mut x = self
+            .embedding
+            .index_select(&Tensor::new(&[id], device)?, 0)?; // (1, E)
+        for (k, layer) in self.layers.iter().enumerate() {
+            let gates = (x.matmul(&layer.weight_ih.t()?)?
+                + state.h[k].matmul(&layer.weight_hh.t()?)?)?
+            .broadcast_add(&(&layer.bias_ih + &layer.bias_hh)?)?;
+            let chunk = |i: usize| gates.narrow(1, i * hidden_size, hidden_size);
+            let sigmoid = |t: Tensor| -> Result<Tensor> { (t.neg()?.exp()? + 1.0)?.recip() };
+            let (i, f, g, o) = (
+                sigmoid(chunk(0)?)?,
+                sigmoid(chunk(1)?)?,
+                chunk(2)?.tanh()?,
+                sigmoid(chunk(3)?)?,
+            );
+            state.c[k] = ((f * &state.c[k])? + (i * g)?)?;
+            state.h[k] = (o * state.c[k].tanh()?)?;
+            x = state.h[k].clone();
+        }
+        let logits = x
+            .matmul(&self.head_weight.t()?)?
+            .broadcast_add(&self.head_bias)?;
+        Ok((logits.squeeze(0)?, state))
+    }
+}
+
+/// The hidden and cell states of every layer between inference steps.
+#[derive(Debug, Clone)]
+pub struct LstmState {
+    h: Vec<Tensor>,
+    c: Vec<Tensor>,
 }
 
 #[cfg(test)]
@@ -194,6 +242,41 @@ mod tests {
                 "{name}[{index}]: numeric {numeric}, analytic {}",
                 analytic[index]
             );
+        }
+    }
+
+    #[test]
+    fn stepping_gives_the_forward_logits() {
+        let config = LstmConfig {
+            vocab_size: 9,
+            embed_dim: 6,
+            hidden_size: 5,
+            num_layers: 2,
+        };
+        let model = LstmLm::new(config, 4, &Device::Cpu).unwrap();
+        let ids = [2u32, 5, 7, 6, 8, 5];
+        let all = model
+            .forward(
+                &Tensor::new(&ids[..], &Device::Cpu)
+                    .unwrap()
+                    .unsqueeze(0)
+                    .unwrap(),
+            )
+            .unwrap();
+        let mut state = None;
+        for (t, &id) in ids.iter().enumerate() {
+            let (logits, next) = model.step(id, state).unwrap();
+            state = Some(next);
+            let expected = all.get(0).unwrap().get(t).unwrap();
+            let diff = (logits - expected)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f32>()
+                .unwrap();
+            assert!(diff < 1e-5, "step {t}: {diff}");
         }
     }
 

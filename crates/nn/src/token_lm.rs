@@ -9,9 +9,10 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor, Var, D};
-use dnalm_lm::{ScoreKind, SequenceModel, SequenceScore};
+use dnalm_lm::{ScoreKind, SequenceGenerator, SequenceModel, SequenceScore};
 use dnalm_tokenize::{special, Tokenizer};
 use dnalm_train::trainer::Trainable;
+use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 
 use crate::loss::masked_cross_entropy;
@@ -159,6 +160,75 @@ impl SequenceModel for TokenLm {
     }
 }
 
+impl SequenceGenerator for TokenLm {
+    /// Samples tokens after `[CLS]` and the prompt's tokens until `[SEP]` or `max_len`
+    /// generated tokens; `[PAD]`, `[CLS]` and `[MASK]` are never drawn, `[UNK]` decodes
+    /// to `N`. The result is cut to `prompt.len() + max_len` nucleotides.
+    fn generate(
+        &self,
+        prompt: &[u8],
+        max_len: usize,
+        temperature: f64,
+        rng: &mut dyn RngCore,
+    ) -> Vec<u8> {
+        let prompt_ids = self.tokenizer.encode(prompt).ids;
+        let mut generated = prompt_ids.clone();
+        let sampled = (|| -> candle_core::Result<()> {
+            let (mut logits, mut state) = self.network.step(special::CLS, None)?;
+            for &id in &prompt_ids {
+                (logits, state) = self.network.step(id, Some(state))?;
+            }
+            for _ in 0..max_len {
+                let weights: Vec<f64> = logits.to_dtype(DType::F64)?.to_vec1()?;
+                let id = sample(&weights, temperature, rng);
+                if id == special::SEP {
+                    break;
+                }
+                generated.push(id);
+                (logits, state) = self.network.step(id, Some(state))?;
+            }
+            Ok(())
+        })();
+        let mut seq = sampled
+            .and_then(|()| {
+                self.tokenizer
+                    .decode(&generated)
+                    .map_err(|err| candle_core::Error::Msg(err.to_string()))
+            })
+            .unwrap_or_else(|_| prompt.to_vec());
+        seq.truncate(prompt.len() + max_len);
+        seq
+    }
+}
+
+/// Draws a token from logits raised to `1 / temperature`, never a special token other
+/// than `[UNK]` and `[SEP]`.
+fn sample(logits: &[f64], temperature: f64, rng: &mut dyn RngCore) -> u32 {
+    let allowed = |id: usize| {
+        id as u32 >= special::COUNT || id as u32 == special::UNK || id as u32 == special::SEP
+    };
+    let top = logits.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let weights: Vec<f64> = logits
+        .iter()
+        .enumerate()
+        .map(|(id, &l)| {
+            if allowed(id) {
+                ((l - top) / temperature).exp()
+            } else {
+                0.0
+            }
+        })
+        .collect();
+    let mut draw = rng.random::<f64>() * weights.iter().sum::<f64>();
+    for (id, &w) in weights.iter().enumerate() {
+        if draw < w {
+            return id as u32;
+        }
+        draw -= w;
+    }
+    special::SEP
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,5 +267,32 @@ mod tests {
             "{}",
             score.perplexity()
         );
+    }
+
+    #[test]
+    fn generation_is_seeded_keeps_the_prompt_and_draws_no_specials() {
+        let config = NetworkConfig::Lstm(LstmConfig {
+            vocab_size: 9,
+            embed_dim: 4,
+            hidden_size: 6,
+            num_layers: 2,
+        });
+        let model = TokenLm::new(config, Box::new(NucleotideTokenizer), 5, &Device::Cpu).unwrap();
+        let a = model.generate(b"GATT", 40, 1.0, &mut dnalm_seq::seeded_rng(3));
+        let b = model.generate(b"GATT", 40, 1.0, &mut dnalm_seq::seeded_rng(3));
+        assert_eq!(a, b);
+        assert!(a.starts_with(b"GATT") && a.len() <= 44);
+        assert!(
+            a.iter().all(|s| b"ACGTN".contains(s)),
+            "{}",
+            String::from_utf8_lossy(&a)
+        );
+        // Logits favouring [PAD]/[CLS]/[MASK] still draw only allowed tokens.
+        let logits = [50.0, 0.0, 50.0, 0.0, 50.0, 1.0, 0.0, 0.0, 0.0];
+        let mut rng = dnalm_seq::seeded_rng(1);
+        for _ in 0..100 {
+            let id = sample(&logits, 1.0, &mut rng);
+            assert!(![special::PAD, special::CLS, special::MASK].contains(&id));
+        }
     }
 }

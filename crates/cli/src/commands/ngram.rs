@@ -1,17 +1,16 @@
 //! `dnalm ngram ...`: n-gram language models.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::{Args, Subcommand};
-use dnalm_lm::{SequenceGenerator, SequenceModel};
+use dnalm_lm::SequenceModel;
 use dnalm_ngram::{NgramModel, Smoothing};
 use dnalm_seq::split::hold_out;
 
 use crate::input::RecordArgs;
-use crate::models::{load_ngram, ModelArgs};
+use crate::models::load_ngram;
 use crate::progress;
 
 /// Share of the training data held out to tune discounts.
@@ -27,7 +26,7 @@ pub enum NgramCommand {
     /// Perplexity and bits per nucleotide of a model on sequence files.
     Eval(crate::commands::eval::PerplexityArgs),
     /// Sample new sequences from a model (FASTA on standard output).
-    Generate(GenerateArgs),
+    Generate(crate::commands::generate::GenerateArgs),
     /// Export a Kneser-Ney model as an ARPA file (KenLM, SRILM).
     Arpa(ArpaArgs),
 }
@@ -68,34 +67,6 @@ pub enum DiscountChoice {
     Estimate,
 }
 
-/// Arguments of `dnalm ngram generate`.
-#[derive(Debug, Args)]
-pub struct GenerateArgs {
-    #[command(flatten)]
-    model: ModelArgs,
-
-    /// Number of sequences.
-    #[arg(long, default_value_t = 5)]
-    count: usize,
-
-    /// Stop a sequence after this many generated nucleotides if the model has not
-    /// ended it.
-    #[arg(long, default_value_t = 1000)]
-    max_len: usize,
-
-    /// Sampling temperature (> 0; below 1 is more conservative).
-    #[arg(long, default_value_t = 1.0)]
-    temperature: f64,
-
-    /// Random seed.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-
-    /// Start every sequence with these nucleotides.
-    #[arg(long, default_value = "")]
-    prompt: String,
-}
-
 /// Arguments of `dnalm ngram arpa`.
 #[derive(Debug, Args)]
 pub struct ArpaArgs {
@@ -114,7 +85,7 @@ impl NgramCommand {
         match self {
             NgramCommand::Train(args) => train(args),
             NgramCommand::Eval(args) => args.run(),
-            NgramCommand::Generate(args) => generate(args),
+            NgramCommand::Generate(args) => args.run(),
             NgramCommand::Arpa(args) => {
                 load_ngram(&args.model, Some(Smoothing::KneserNey))?.save_arpa(&args.out)?;
                 eprintln!("wrote {}", args.out.display());
@@ -166,30 +137,5 @@ fn train(args: TrainArgs) -> Result<()> {
         start.elapsed().as_secs_f64(),
         args.out.display()
     );
-    Ok(())
-}
-
-fn generate(args: GenerateArgs) -> Result<()> {
-    NgramModel::check_temperature(args.temperature)?;
-    let model = args.model.load_ngram()?;
-    let prompt = dnalm_seq::alphabet::normalize(args.prompt.as_bytes()).context("--prompt")?;
-    let mut rng = dnalm_seq::seeded_rng(args.seed);
-    let mut out = std::io::stdout().lock();
-    for index in 1..=args.count {
-        let seq = model.generate(&prompt, args.max_len, args.temperature, &mut rng);
-        let score = model.score(&seq);
-        writeln!(
-            out,
-            ">generated_{index} model=\"{}\" seed={} temperature={} perplexity={:.3}",
-            model.describe(),
-            args.seed,
-            args.temperature,
-            score.perplexity()
-        )?;
-        for line in seq.chunks(60) {
-            out.write_all(line)?;
-            writeln!(out)?;
-        }
-    }
     Ok(())
 }
