@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Once};
+use std::sync::Once;
 
 use anyhow::{Context, Result};
 use candle_core::Device;
@@ -116,20 +116,18 @@ pub struct LmArgs {
     records: RecordArgs,
 }
 
-/// Raised by Ctrl-C; the training loop saves and stops when it sees it.
-fn stop_flag() -> Arc<AtomicBool> {
+/// Raised by Ctrl-C; the training loop saves a checkpoint and stops when it sees it.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+/// Installs the Ctrl-C handler (once) and returns the flag it raises.
+fn stop_flag() -> &'static AtomicBool {
     static INSTALL: Once = Once::new();
-    static FLAG: std::sync::OnceLock<Arc<AtomicBool>> = std::sync::OnceLock::new();
-    let flag = FLAG
-        .get_or_init(|| Arc::new(AtomicBool::new(false)))
-        .clone();
     INSTALL.call_once(|| {
-        let handler_flag = flag.clone();
-        // Without a handler (another one is installed) Ctrl-C simply ends the process;
+        // If another handler is already installed, Ctrl-C simply ends the process;
         // the last checkpoint is still there.
-        let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::SeqCst));
+        let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
     });
-    flag
+    &STOP
 }
 
 impl TrainCommand {
@@ -223,7 +221,7 @@ fn train_lm(args: LmArgs) -> Result<()> {
     };
     let hooks = Hooks {
         evaluate: &evaluate,
-        stop: &stop,
+        stop,
         on_step: &mut show,
     };
     let outcome = train(&model, &data, &config, &run, &device, hooks)?;
