@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# LSTM language-model train step, side by side in one run: dnalm (candle + the fused
-# recurrence op) and PyTorch CPU, same config, same thread count.
+# Train steps of the LSTM and the transformer decoder, side by side in one run: dnalm
+# (candle, with the fused LSTM recurrence op) and PyTorch CPU, same configs, same
+# thread count.
 #
 # Usage: bash benches/nn_vs_pytorch.sh [THREADS]
 # Installs PyTorch (CPU use of the PyPI wheel) into .venv-bench (ignored by git) on
@@ -16,3 +17,5 @@ if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
 fi
 RAYON_NUM_THREADS=$threads cargo bench --quiet -p dnalm-nn --bench lstm_step
 "$venv/bin/python" benches/reference/lstm_step.py "$threads" 2>/dev/null
+RAYON_NUM_THREADS=$threads cargo bench --quiet -p dnalm-nn --bench gpt_step
+"$venv/bin/python" benches/reference/gpt_step.py "$threads" 2>/dev/null

@@ -97,3 +97,68 @@ fn train_resume_and_evaluate_an_lstm() {
     ]);
     assert!(err.contains("n-gram"), "{err}");
 }
+
+#[test]
+fn train_and_score_a_decoder() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("gpt").display().to_string();
+    let genes = repo("data/sample/genes_300.csv.gz").display().to_string();
+    let output = dnalm(&[
+        "train",
+        "lm",
+        "--model",
+        "gpt",
+        "--preset",
+        "tiny",
+        "--steps",
+        "6",
+        "--window",
+        "64",
+        "--batch-size",
+        "4",
+        "--warmup",
+        "2",
+        "--eval-every",
+        "3",
+        "--split",
+        "train",
+        "-o",
+        &run,
+        &genes,
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout_of(&[
+        "eval",
+        "perplexity",
+        "--json",
+        "-m",
+        &run,
+        "--split",
+        "test",
+        &genes,
+    ]))
+    .unwrap();
+    assert!(
+        json["model"].as_str().unwrap().starts_with("GPT 2x64"),
+        "{}",
+        json["model"]
+    );
+    let perplexity = json["perplexity"].as_f64().unwrap();
+    assert!(perplexity > 3.0 && perplexity < 9.5, "{perplexity}");
+    let fasta = stdout_of(&[
+        "generate",
+        "-m",
+        &run,
+        "--count",
+        "1",
+        "--max-len",
+        "20",
+        "--seed",
+        "1",
+    ]);
+    assert!(fasta.starts_with(">generated_1"), "{fasta}");
+}

@@ -1,10 +1,11 @@
 //! dnalm's neural models on candle, with fused CPU kernels where profiling shows the
 //! time: [`lstm_op`] runs an LSTM layer over a whole sequence as one custom op with a
 //! hand-written backward ([`matmul`] wraps the `gemm` crate for it), under the LSTM
-//! language model [`lstm`]. Parameters are named and seeded ([`params`]); the loss is a
+//! language model [`lstm`]; [`gpt`] is the transformer decoder. Parameters are named and seeded ([`params`]); the loss is a
 //! masked cross-entropy ([`loss`]). [`token_lm`] puts a network and its tokenizer
 //! together: trainable, and scored through the shared language-model interface.
 
+pub mod gpt;
 pub mod loss;
 pub mod lstm;
 pub mod lstm_op;

@@ -15,8 +15,10 @@ use dnalm_train::trainer::Trainable;
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
 
+use crate::gpt::{Gpt, GptConfig};
 use crate::loss::masked_cross_entropy;
-use crate::lstm::{LstmConfig, LstmLm};
+use crate::lstm::{LstmConfig, LstmLm, LstmState};
+use crate::params::ParamStore;
 
 /// What `config.json` of a language-model run holds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -24,11 +26,35 @@ use crate::lstm::{LstmConfig, LstmLm};
 pub enum NetworkConfig {
     /// The LSTM language model.
     Lstm(LstmConfig),
+    /// The transformer decoder.
+    Gpt(GptConfig),
+}
+
+/// The network behind a [`TokenLm`].
+enum Network {
+    Lstm(LstmLm),
+    Gpt(Gpt),
+}
+
+impl Network {
+    fn forward(&self, ids: &Tensor) -> candle_core::Result<Tensor> {
+        match self {
+            Network::Lstm(lstm) => lstm.forward(ids),
+            Network::Gpt(gpt) => gpt.forward(ids),
+        }
+    }
+
+    fn params(&self) -> &ParamStore {
+        match self {
+            Network::Lstm(lstm) => lstm.params(),
+            Network::Gpt(gpt) => gpt.params(),
+        }
+    }
 }
 
 /// A network with its tokenizer.
 pub struct TokenLm {
-    network: LstmLm,
+    network: Network,
     config: NetworkConfig,
     tokenizer: Box<dyn Tokenizer>,
 }
@@ -42,7 +68,8 @@ impl TokenLm {
         device: &Device,
     ) -> candle_core::Result<Self> {
         let network = match config {
-            NetworkConfig::Lstm(lstm) => LstmLm::new(lstm, seed, device)?,
+            NetworkConfig::Lstm(lstm) => Network::Lstm(LstmLm::new(lstm, seed, device)?),
+            NetworkConfig::Gpt(gpt) => Network::Gpt(Gpt::new(gpt, seed, device)?),
         };
         Ok(Self {
             network,
@@ -125,15 +152,15 @@ impl Trainable for TokenLm {
 
 impl SequenceModel for TokenLm {
     fn describe(&self) -> String {
-        match self.config {
-            NetworkConfig::Lstm(c) => format!(
-                "LSTM {}x{} ({}, {} parameters)",
-                c.num_layers,
-                c.hidden_size,
-                self.tokenizer.describe(),
-                self.parameter_count()
-            ),
-        }
+        let shape = match self.config {
+            NetworkConfig::Lstm(c) => format!("LSTM {}x{}", c.num_layers, c.hidden_size),
+            NetworkConfig::Gpt(c) => format!("GPT {}x{}", c.num_layers, c.d_model),
+        };
+        format!(
+            "{shape} ({}, {} parameters)",
+            self.tokenizer.describe(),
+            self.parameter_count()
+        )
     }
 
     fn score_kind(&self) -> ScoreKind {
@@ -174,18 +201,15 @@ impl SequenceGenerator for TokenLm {
         let prompt_ids = self.tokenizer.encode(prompt).ids;
         let mut generated = prompt_ids.clone();
         let sampled = (|| -> candle_core::Result<()> {
-            let (mut logits, mut state) = self.network.step(special::CLS, None)?;
-            for &id in &prompt_ids {
-                (logits, state) = self.network.step(id, Some(state))?;
-            }
+            let mut next = self.first_logits(&prompt_ids)?;
             for _ in 0..max_len {
-                let weights: Vec<f64> = logits.to_dtype(DType::F64)?.to_vec1()?;
+                let weights: Vec<f64> = next.logits.to_dtype(DType::F64)?.to_vec1()?;
                 let id = sample(&weights, temperature, rng);
                 if id == special::SEP {
                     break;
                 }
                 generated.push(id);
-                (logits, state) = self.network.step(id, Some(state))?;
+                next = self.next_logits(next.state, &generated)?;
             }
             Ok(())
         })();
@@ -198,6 +222,63 @@ impl SequenceGenerator for TokenLm {
             .unwrap_or_else(|_| prompt.to_vec());
         seq.truncate(prompt.len() + max_len);
         seq
+    }
+}
+
+/// Where generation stands: the logits of the next token, and for the LSTM the state
+/// that produced them.
+struct NextToken {
+    logits: Tensor,
+    state: Option<LstmState>,
+}
+
+impl TokenLm {
+    /// The next-token logits after `[CLS]` and the prompt.
+    fn first_logits(&self, prompt_ids: &[u32]) -> candle_core::Result<NextToken> {
+        match &self.network {
+            Network::Lstm(lstm) => {
+                let (mut logits, mut state) = lstm.step(special::CLS, None)?;
+                for &id in prompt_ids {
+                    (logits, state) = lstm.step(id, Some(state))?;
+                }
+                Ok(NextToken {
+                    logits,
+                    state: Some(state),
+                })
+            }
+            Network::Gpt(_) => self.next_logits(None, prompt_ids),
+        }
+    }
+
+    /// The next-token logits once `tokens` (after `[CLS]`) have been read: the LSTM takes
+    /// one step from `state` with the last token; the decoder reads the whole prefix
+    /// again (no cache yet).
+    fn next_logits(
+        &self,
+        state: Option<LstmState>,
+        tokens: &[u32],
+    ) -> candle_core::Result<NextToken> {
+        match &self.network {
+            Network::Lstm(lstm) => {
+                let last = *tokens.last().expect("a token was just added");
+                let (logits, state) = lstm.step(last, state)?;
+                Ok(NextToken {
+                    logits,
+                    state: Some(state),
+                })
+            }
+            Network::Gpt(gpt) => {
+                let ids: Vec<u32> = std::iter::once(special::CLS)
+                    .chain(tokens.iter().copied())
+                    .collect();
+                let all =
+                    gpt.forward(&Tensor::from_vec(ids, (1, tokens.len() + 1), &Device::Cpu)?)?;
+                Ok(NextToken {
+                    logits: all.get(0)?.get(tokens.len())?,
+                    state: None,
+                })
+            }
+        }
     }
 }
 
@@ -294,5 +375,32 @@ mod tests {
             let id = sample(&logits, 1.0, &mut rng);
             assert!(![special::PAD, special::CLS, special::MASK].contains(&id));
         }
+    }
+
+    #[test]
+    fn decoder_scores_and_generates_like_the_lstm() {
+        let config = NetworkConfig::Gpt(GptConfig {
+            vocab_size: 9,
+            d_model: 8,
+            num_layers: 1,
+            num_heads: 2,
+            ffn_dim: 16,
+            rope_theta: 10000.0,
+            norm_eps: 1e-5,
+        });
+        let model = TokenLm::new(config, Box::new(NucleotideTokenizer), 1, &Device::Cpu).unwrap();
+        let seq = b"ACGTTG";
+        let window = Tensor::from_vec(
+            model.token_stream(std::iter::once(&seq[..])),
+            (1, 8),
+            &Device::Cpu,
+        )
+        .unwrap();
+        let (loss, _) = model.window_loss(&window).unwrap();
+        let from_loss = -(loss.to_scalar::<f32>().unwrap() as f64) * 7.0;
+        assert!((model.score(seq).log_prob - from_loss).abs() < 1e-4);
+        let generated = model.generate(b"AC", 20, 1.0, &mut dnalm_seq::seeded_rng(2));
+        assert!(generated.starts_with(b"AC") && generated.len() <= 22);
+        assert!(model.describe().starts_with("GPT 1x8"));
     }
 }

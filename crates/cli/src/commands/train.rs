@@ -9,6 +9,7 @@ use candle_core::Device;
 use clap::{Args, Subcommand, ValueEnum};
 use dnalm_eval::perplexity::perplexity;
 use dnalm_lm::SequenceModel;
+use dnalm_nn::gpt::GptConfig;
 use dnalm_nn::lstm::LstmConfig;
 use dnalm_nn::token_lm::{NetworkConfig, TokenLm};
 use dnalm_seq::split::hold_out;
@@ -34,14 +35,17 @@ pub enum TrainCommand {
 pub enum Network {
     /// Multi-layer LSTM (arXiv 2307.10634's best model).
     Lstm,
+    /// Transformer decoder: pre-LayerNorm, RoPE, SwiGLU.
+    Gpt,
 }
 
 /// Size presets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Preset {
-    /// Embedding 64, hidden 128, 1 layer.
+    /// LSTM: embedding 64, hidden 128, 1 layer. GPT: width 64, 2 layers, 2 heads, FFN 256.
     Tiny,
-    /// Embedding 128, hidden 256, 2 layers.
+    /// LSTM: embedding 128, hidden 256, 2 layers. GPT: width 128, 4 layers, 4 heads,
+    /// FFN 512.
     Small,
 }
 
@@ -140,16 +144,22 @@ impl TrainCommand {
 }
 
 fn network_config(args: &LmArgs, vocab_size: usize) -> NetworkConfig {
-    let (embed_dim, hidden_size, num_layers) = match args.preset {
-        Preset::Tiny => (64, 128, 1),
-        Preset::Small => (128, 256, 2),
-    };
+    let small = args.preset == Preset::Small;
     match args.model {
         Network::Lstm => NetworkConfig::Lstm(LstmConfig {
             vocab_size,
-            embed_dim,
-            hidden_size,
-            num_layers,
+            embed_dim: if small { 128 } else { 64 },
+            hidden_size: if small { 256 } else { 128 },
+            num_layers: if small { 2 } else { 1 },
+        }),
+        Network::Gpt => NetworkConfig::Gpt(GptConfig {
+            vocab_size,
+            d_model: if small { 128 } else { 64 },
+            num_layers: if small { 4 } else { 2 },
+            num_heads: if small { 4 } else { 2 },
+            ffn_dim: if small { 512 } else { 256 },
+            rope_theta: 10000.0,
+            norm_eps: 1e-5,
         }),
     }
 }
