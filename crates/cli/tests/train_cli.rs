@@ -162,3 +162,60 @@ fn train_and_score_a_decoder() {
     ]);
     assert!(fasta.starts_with(">generated_1"), "{fasta}");
 }
+
+#[test]
+fn network_sizes_from_a_toml_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let genes = repo("data/sample/genes_300.csv.gz").display().to_string();
+    let config = dir.path().join("gpt.toml");
+    std::fs::write(&config, "d_model = 16\nnum_layers = 1\nnum_heads = 2\nffn_dim = 24\nrope_theta = 10000.0\nnorm_eps = 1e-5\n").unwrap();
+    let run = dir.path().join("run").display().to_string();
+    stdout_of(&[
+        "train",
+        "lm",
+        "--model",
+        "gpt",
+        "--config",
+        config.to_str().unwrap(),
+        "--steps",
+        "2",
+        "--window",
+        "32",
+        "--batch-size",
+        "2",
+        "--eval-every",
+        "0",
+        "-o",
+        &run,
+        &genes,
+    ]);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("run/config.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        (
+            saved["model"].as_str(),
+            saved["d_model"].as_u64(),
+            saved["vocab_size"].as_u64()
+        ),
+        (Some("gpt"), Some(16), Some(9))
+    );
+
+    std::fs::write(&config, "d_model = 16\n").unwrap();
+    let other = dir.path().join("other").display().to_string();
+    let err = failure_of(&[
+        "train",
+        "lm",
+        "--model",
+        "gpt",
+        "--config",
+        config.to_str().unwrap(),
+        "-o",
+        &other,
+        &genes,
+    ]);
+    assert!(
+        err.contains("gpt.toml") && err.contains("not a gpt configuration"),
+        "{err}"
+    );
+}

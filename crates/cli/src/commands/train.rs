@@ -60,6 +60,14 @@ pub struct LmArgs {
     #[arg(long, value_enum, default_value_t = Preset::Small)]
     preset: Preset,
 
+    /// Network sizes from a file instead of the preset: JSON or TOML (by extension)
+    /// with the fields of the chosen model, e.g. for --model gpt `d_model = 192`,
+    /// `num_layers = 6`, `num_heads = 6`, `ffn_dim = 768`, `rope_theta = 10000.0`,
+    /// `norm_eps = 1e-5`; for --model lstm `embed_dim`, `hidden_size`, `num_layers`.
+    /// The vocabulary size always comes from the tokenizer.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
     /// Tokenizer: `nucleotide`, or a tokenizer.json from `dnalm tokenizer train`.
     #[arg(long, default_value = "nucleotide")]
     tokenizer: String,
@@ -143,7 +151,33 @@ impl TrainCommand {
     }
 }
 
-fn network_config(args: &LmArgs, vocab_size: usize) -> NetworkConfig {
+/// The network sizes: from `--config` if given, else from the preset.
+fn network_config(args: &LmArgs, vocab_size: usize) -> Result<NetworkConfig> {
+    let Some(path) = &args.config else {
+        return Ok(preset_config(args, vocab_size));
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut table: serde_json::Value = if path.extension().is_some_and(|e| e == "toml") {
+        toml::from_str(&text).with_context(|| format!("{}: not valid TOML", path.display()))?
+    } else {
+        serde_json::from_str(&text)
+            .with_context(|| format!("{}: not valid JSON", path.display()))?
+    };
+    let model = match args.model {
+        Network::Lstm => "lstm",
+        Network::Gpt => "gpt",
+    };
+    let object = table
+        .as_object_mut()
+        .with_context(|| format!("{}: expected a table of sizes", path.display()))?;
+    object.insert("model".into(), model.into());
+    object.insert("vocab_size".into(), vocab_size.into());
+    serde_json::from_value(table)
+        .with_context(|| format!("{}: not a {model} configuration", path.display()))
+}
+
+fn preset_config(args: &LmArgs, vocab_size: usize) -> NetworkConfig {
     let small = args.preset == Preset::Small;
     match args.model {
         Network::Lstm => NetworkConfig::Lstm(LstmConfig {
@@ -181,7 +215,7 @@ fn train_lm(args: LmArgs) -> Result<()> {
         model
     } else {
         let tokenizer = tokenizer_of(&args.tokenizer)?;
-        let config = network_config(&args, tokenizer.vocab_size());
+        let config = network_config(&args, tokenizer.vocab_size())?;
         let model = TokenLm::new(config, tokenizer, args.seed, &device)?;
         dnalm_tokenize::save(model.tokenizer(), &args.out.join("tokenizer.json"))?;
         run.write_json("config.json", &model.config())?;
