@@ -12,9 +12,10 @@ use clap::{Parser, Subcommand};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// DNA language models: data, tokenizers, training and evaluation.
+/// DNA language models: sequence data, tokenizers, n-gram and neural language models,
+/// evaluation.
 #[derive(Debug, Parser)]
-#[command(name = "dnalm", version, about, long_about = None, propagate_version = true)]
+#[command(name = "dnalm", version, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
