@@ -11,6 +11,7 @@ use std::path::Path;
 use candle_core::{DType, Device, Tensor, Var, D};
 use dnalm_lm::{ScoreKind, SequenceGenerator, SequenceModel, SequenceScore};
 use dnalm_tokenize::{special, Tokenizer};
+use dnalm_train::checkpoint::RunDir;
 use dnalm_train::trainer::Trainable;
 use rand::{Rng, RngCore};
 use serde::{Deserialize, Serialize};
@@ -96,6 +97,17 @@ impl TokenLm {
             .load_weights(&weights)
             .map_err(|err| format!("{}: {err}", weights_path.display()))?;
         Ok(model)
+    }
+
+    /// Writes a new run folder's `config.json`, `tokenizer.json` and initial
+    /// `model.safetensors` (what [`TokenLm::load`] reads back).
+    pub fn save_run(&self, run: &RunDir) -> Result<(), String> {
+        run.write_json("config.json", &self.config)
+            .map_err(|err| err.to_string())?;
+        dnalm_tokenize::save(self.tokenizer.as_ref(), &run.path().join("tokenizer.json"))
+            .map_err(|err| err.to_string())?;
+        run.save_weights(&self.weights())
+            .map_err(|err| err.to_string())
     }
 
     /// The network's configuration.

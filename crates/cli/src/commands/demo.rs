@@ -4,13 +4,18 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
+use crate::progress;
 use anyhow::{Context, Result};
+use candle_core::Device;
 use clap::Args;
 use dnalm_eval::mutations::detect_mutations;
 use dnalm_eval::perplexity::perplexity;
 use dnalm_lm::SequenceModel;
 use dnalm_ngram::{NgramModel, Smoothing};
+use dnalm_nn::lstm::LstmConfig;
+use dnalm_nn::token_lm::{NetworkConfig, TokenLm};
 use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::split::{hold_out, Split, SplitFractions};
 use dnalm_seq::stats::StatsAccumulator;
@@ -18,6 +23,10 @@ use dnalm_seq::SeqRecord;
 use dnalm_tokenize::{
     BpeTokenizer, BpeTrainingConfig, KmerTokenizer, NucleotideTokenizer, TokenStats, Tokenizer,
 };
+use dnalm_train::checkpoint::{RunDir, TrainerState};
+use dnalm_train::optimizer::AdamWConfig;
+use dnalm_train::trainer::{self, Hooks, TrainConfig};
+use dnalm_train::windows::WindowDataset;
 
 /// Arguments of `dnalm demo`.
 #[derive(Debug, Args)]
@@ -120,18 +129,95 @@ pub fn run(args: DemoArgs) -> Result<()> {
             .collect();
         writeln!(out, "{:<26} {} ...", tokenizer.describe(), tokens.join(" "))?;
     }
-    ngram_tour(&args.sample, &mut out)
-}
-
-/// N-gram models on the shipped genes: perplexity by smoothing, then mutation detection.
-fn ngram_tour(sample: &Path, out: &mut impl Write) -> Result<()> {
-    let genes = read(&sample.join("genes_300.csv.gz"))?;
+    let genes = read(&args.sample.join("genes_300.csv.gz"))?;
     let fractions = SplitFractions::new(0.0, 0.1)?;
     let (train, test): (Vec<SeqRecord>, Vec<SeqRecord>) = genes
         .into_iter()
         .partition(|gene| fractions.by_hash(gene.id.as_bytes(), 0) == Split::Train);
-    let test_seqs: Vec<&[u8]> = test.iter().map(|r| r.seq.as_slice()).collect();
-    let (fit, held_out) = hold_out(&train, 0.1, 1);
+    let test: Vec<&[u8]> = test.iter().map(|r| r.seq.as_slice()).collect();
+    ngram_tour(&train, &test, &mut out)?;
+    lstm_tour(&train, &test, &args.out, &mut out)
+}
+
+/// Trains a tiny LSTM on the genes for a few seconds and evaluates it like the n-grams.
+fn lstm_tour(
+    train: &[SeqRecord],
+    test: &[&[u8]],
+    out_dir: &Path,
+    out: &mut impl Write,
+) -> Result<()> {
+    let config = NetworkConfig::Lstm(LstmConfig {
+        vocab_size: 9,
+        embed_dim: 32,
+        hidden_size: 64,
+        num_layers: 1,
+    });
+    let model = TokenLm::new(config, Box::new(NucleotideTokenizer), 0, &Device::Cpu)?;
+    let run_dir = out_dir.join("lstm");
+    if run_dir.exists() {
+        std::fs::remove_dir_all(&run_dir)
+            .with_context(|| format!("removing the previous {}", run_dir.display()))?;
+    }
+    let run = RunDir::create(&run_dir)?;
+    model.save_run(&run).map_err(anyhow::Error::msg)?;
+    let (fit, held_out) = hold_out(train, 0.1, 1);
+    let data = WindowDataset::new(model.token_stream(fit.iter().copied()), 129);
+    let steps = 150;
+    let config = TrainConfig {
+        steps,
+        batch_size: 16,
+        accumulation: 1,
+        peak_lr: 5e-3,
+        warmup_steps: 10,
+        min_lr_ratio: 0.1,
+        adamw: AdamWConfig::default(),
+        clip_norm: 1.0,
+        eval_every: 50,
+        patience: 0,
+        checkpoint_every: 0,
+        seed: 0,
+    };
+    writeln!(
+        out,
+        "\n== a tiny LSTM ({}), {steps} steps on the same training genes",
+        model.describe()
+    )?;
+    let started = std::time::Instant::now();
+    let bar = progress::count_bar(steps, "training");
+    let evaluate = || -> dnalm_train::Result<f64> {
+        let total = perplexity(&model, &held_out, &|_| {});
+        Ok(-total.log_prob / total.events as f64)
+    };
+    let mut show = |state: &TrainerState, _| bar.set_position(state.step);
+    let never = AtomicBool::new(false);
+    let hooks = Hooks {
+        evaluate: &evaluate,
+        stop: &never,
+        on_step: &mut show,
+    };
+    trainer::train(&model, &data, &config, &run, &Device::Cpu, hooks)?;
+    bar.finish_and_clear();
+    let test_ppl = perplexity(&model, test, &|_| {}).perplexity();
+    writeln!(
+        out,
+        "trained in {:.1} s; test perplexity {test_ppl:.4} (run folder {})",
+        started.elapsed().as_secs_f64(),
+        run_dir.display()
+    )?;
+    for max_edits in [1, 5, 10] {
+        let result = detect_mutations(&model, test, max_edits, 500, 0, &|_| {})?;
+        writeln!(
+            out,
+            "  K = {max_edits:>2}: real sequence preferred by perplexity {:.3}, by probability {:.3}",
+            result.accuracy_by_perplexity, result.accuracy_by_probability
+        )?;
+    }
+    Ok(())
+}
+
+/// N-gram models on the genes: perplexity by smoothing, then mutation detection.
+fn ngram_tour(train: &[SeqRecord], test: &[&[u8]], out: &mut impl Write) -> Result<()> {
+    let (fit, held_out) = hold_out(train, 0.1, 1);
     writeln!(
         out,
         "\n== n-gram language models on human genes ({} train / {} test, split by gene-id hash)",
@@ -147,7 +233,7 @@ fn ngram_tour(sample: &Path, out: &mut impl Write) -> Result<()> {
     for order in [2, 4, 6, 8] {
         let (kn, _, held_out_ppl) =
             NgramModel::train_tuned(&fit, &held_out, order, Smoothing::KneserNey)?;
-        let ppl = |model: &NgramModel| perplexity(model, &test_seqs, &|_| {}).perplexity();
+        let ppl = |model: &NgramModel| perplexity(model, test, &|_| {}).perplexity();
         let kn_ppl = ppl(&kn);
         let laplace = ppl(&kn.clone().with_smoothing(Smoothing::AddK { k: 1.0 }));
         let mle = ppl(&kn.clone().with_smoothing(Smoothing::Mle));
@@ -169,7 +255,7 @@ fn ngram_tour(sample: &Path, out: &mut impl Write) -> Result<()> {
         model.describe()
     )?;
     for max_edits in [1, 5, 10] {
-        let result = detect_mutations(&model, &test_seqs, max_edits, 500, 0, &|_| {})?;
+        let result = detect_mutations(&model, test, max_edits, 500, 0, &|_| {})?;
         writeln!(
             out,
             "  K = {max_edits:>2}: real sequence preferred by perplexity {:.3}, by probability {:.3}",

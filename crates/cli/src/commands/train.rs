@@ -16,7 +16,7 @@ use dnalm_seq::split::hold_out;
 use dnalm_tokenize::{NucleotideTokenizer, Tokenizer};
 use dnalm_train::checkpoint::{RunDir, TrainerState};
 use dnalm_train::optimizer::AdamWConfig;
-use dnalm_train::trainer::{train, Hooks, Outcome, TrainConfig, Trainable};
+use dnalm_train::trainer::{train, Hooks, Outcome, TrainConfig};
 use dnalm_train::windows::WindowDataset;
 
 use crate::input::RecordArgs;
@@ -217,9 +217,7 @@ fn train_lm(args: LmArgs) -> Result<()> {
         let tokenizer = tokenizer_of(&args.tokenizer)?;
         let config = network_config(&args, tokenizer.vocab_size())?;
         let model = TokenLm::new(config, tokenizer, args.seed, &device)?;
-        dnalm_tokenize::save(model.tokenizer(), &args.out.join("tokenizer.json"))?;
-        run.write_json("config.json", &model.config())?;
-        run.save_weights(&model.weights())?;
+        model.save_run(&run).map_err(anyhow::Error::msg)?;
         model
     };
     let records = args.records.read()?;
