@@ -15,7 +15,7 @@ if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet torch==2.15.0 numpy
 fi
-RAYON_NUM_THREADS=$threads cargo bench --quiet -p dnalm-nn --bench lstm_step
+RAYON_NUM_THREADS=$threads cargo bench --quiet -p dnalm-nn --bench train_step -- lstm
 "$venv/bin/python" benches/reference/lstm_step.py "$threads" 2>/dev/null
-RAYON_NUM_THREADS=$threads cargo bench --quiet -p dnalm-nn --bench gpt_step
+RAYON_NUM_THREADS=$threads cargo bench --quiet -p dnalm-nn --bench train_step -- gpt
 "$venv/bin/python" benches/reference/gpt_step.py "$threads" 2>/dev/null

@@ -113,9 +113,43 @@ pub trait SequenceGenerator: Send + Sync {
     ) -> Vec<u8>;
 }
 
+/// Draws an index with probability proportional to its (non-negative) weight; `None`
+/// when all weights are zero. The one sampling step every generator shares.
+pub fn draw_weighted(weights: &[f64], rng: &mut dyn RngCore) -> Option<usize> {
+    use rand::Rng;
+    let total: f64 = weights.iter().sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let mut draw = rng.random::<f64>() * total;
+    for (index, &weight) in weights.iter().enumerate() {
+        if draw < weight {
+            return Some(index);
+        }
+        draw -= weight;
+    }
+    weights.iter().rposition(|&w| w > 0.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn weighted_draws_follow_the_weights() {
+        use rand::SeedableRng;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let mut counts = [0usize; 3];
+        for _ in 0..30_000 {
+            counts[draw_weighted(&[1.0, 0.0, 3.0], &mut rng).unwrap()] += 1;
+        }
+        assert_eq!(counts[1], 0);
+        assert!(
+            (counts[2] as f64 / counts[0] as f64 - 3.0).abs() < 0.15,
+            "{counts:?}"
+        );
+        assert_eq!(draw_weighted(&[0.0, 0.0], &mut rng), None);
+    }
 
     #[test]
     fn perplexity_of_a_uniform_model_is_the_alphabet_size() {

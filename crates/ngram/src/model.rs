@@ -1,7 +1,7 @@
 //! The n-gram language model: counts, discounts and a smoothing method.
 
-use dnalm_lm::{ScoreKind, SequenceGenerator, SequenceModel, SequenceScore};
-use rand::{Rng, RngCore};
+use dnalm_lm::{draw_weighted, ScoreKind, SequenceGenerator, SequenceModel, SequenceScore};
+use rand::RngCore;
 use rayon::prelude::*;
 
 use crate::counting::{count, NgramCounts};
@@ -215,23 +215,14 @@ impl SequenceGenerator for NgramModel {
             let weights = self
                 .distribution(history.packed, history.since_start)
                 .map(|p| p.powf(1.0 / temperature));
-            let total: f64 = weights.iter().sum();
-            if total <= 0.0 {
-                break; // MLE after an unseen context: nothing can follow.
-            }
-            let mut draw = rng.random::<f64>() * total;
-            let mut symbol = END;
-            for (outcome, weight) in weights.iter().enumerate() {
-                if draw < *weight {
-                    symbol = outcome as u8;
-                    break;
-                }
-                draw -= weight;
-            }
-            if symbol == END {
+            // None: MLE after an unseen context, where nothing can follow.
+            let Some(symbol) = draw_weighted(&weights, rng) else {
+                break;
+            };
+            if symbol as u8 == END {
                 break;
             }
-            let nucleotide = b"ACGT"[symbol as usize];
+            let nucleotide = b"ACGT"[symbol];
             out.push(nucleotide);
             history.push(nucleotide);
         }
@@ -243,6 +234,7 @@ impl SequenceGenerator for NgramModel {
 mod tests {
     use super::*;
     use dnalm_seq::seeded_rng;
+    use rand::Rng;
 
     fn corpus() -> Vec<Vec<u8>> {
         let mut rng = seeded_rng(3);

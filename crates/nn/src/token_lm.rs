@@ -9,11 +9,11 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor, Var, D};
-use dnalm_lm::{ScoreKind, SequenceGenerator, SequenceModel, SequenceScore};
+use dnalm_lm::{draw_weighted, ScoreKind, SequenceGenerator, SequenceModel, SequenceScore};
 use dnalm_tokenize::{special, Tokenizer};
 use dnalm_train::checkpoint::RunDir;
 use dnalm_train::trainer::Trainable;
-use rand::{Rng, RngCore};
+use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
 use crate::gpt::{Gpt, GptConfig};
@@ -312,14 +312,7 @@ fn sample(logits: &[f64], temperature: f64, rng: &mut dyn RngCore) -> u32 {
             }
         })
         .collect();
-    let mut draw = rng.random::<f64>() * weights.iter().sum::<f64>();
-    for (id, &w) in weights.iter().enumerate() {
-        if draw < w {
-            return id as u32;
-        }
-        draw -= w;
-    }
-    special::SEP
+    draw_weighted(&weights, rng).map_or(special::SEP, |id| id as u32)
 }
 
 #[cfg(test)]

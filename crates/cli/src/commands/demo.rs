@@ -204,14 +204,7 @@ fn lstm_tour(
         started.elapsed().as_secs_f64(),
         run_dir.display()
     )?;
-    for max_edits in [1, 5, 10] {
-        let result = detect_mutations(&model, test, max_edits, 500, 0, &|_| {})?;
-        writeln!(
-            out,
-            "  K = {max_edits:>2}: real sequence preferred by perplexity {:.3}, by probability {:.3}",
-            result.accuracy_by_perplexity, result.accuracy_by_probability
-        )?;
-    }
+    print_mutations(&model, test, out)?;
     Ok(())
 }
 
@@ -254,8 +247,14 @@ fn ngram_tour(train: &[SeqRecord], test: &[&[u8]], out: &mut impl Write) -> Resu
         "\nmutation detection with the {} (lowest held-out perplexity; 500 pairs per K, seed 0)",
         model.describe()
     )?;
+    print_mutations(&model, test, out)?;
+    Ok(())
+}
+
+/// Mutation detection at K = 1, 5, 10 (500 pairs, seed 0), one line each.
+fn print_mutations(model: &dyn SequenceModel, test: &[&[u8]], out: &mut impl Write) -> Result<()> {
     for max_edits in [1, 5, 10] {
-        let result = detect_mutations(&model, test, max_edits, 500, 0, &|_| {})?;
+        let result = detect_mutations(model, test, max_edits, 500, 0, &|_| {})?;
         writeln!(
             out,
             "  K = {max_edits:>2}: real sequence preferred by perplexity {:.3}, by probability {:.3}",
