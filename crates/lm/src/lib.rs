@@ -76,14 +76,20 @@ impl PerplexityTotal {
         self
     }
 
+    /// Mean negative log-likelihood per event, in nats (the log of the perplexity;
+    /// what training minimises).
+    pub fn nats_per_event(&self) -> f64 {
+        -self.log_prob / self.events as f64
+    }
+
     /// Perplexity per event.
     pub fn perplexity(&self) -> f64 {
-        (-self.log_prob / self.events as f64).exp()
+        self.nats_per_event().exp()
     }
 
     /// Bits per event (log2 of the perplexity).
     pub fn bits_per_event(&self) -> f64 {
-        -self.log_prob / self.events as f64 / std::f64::consts::LN_2
+        self.nats_per_event() / std::f64::consts::LN_2
     }
 }
 

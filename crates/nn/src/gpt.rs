@@ -166,11 +166,6 @@ impl Gpt {
         })
     }
 
-    /// The sizes.
-    pub fn config(&self) -> GptConfig {
-        self.config
-    }
-
     /// The parameters.
     pub fn params(&self) -> &ParamStore {
         &self.params

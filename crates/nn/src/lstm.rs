@@ -89,11 +89,6 @@ impl LstmLm {
         })
     }
 
-    /// The sizes.
-    pub fn config(&self) -> LstmConfig {
-        self.config
-    }
-
     /// The parameters.
     pub fn params(&self) -> &ParamStore {
         &self.params

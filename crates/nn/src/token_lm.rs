@@ -110,16 +110,6 @@ impl TokenLm {
             .map_err(|err| err.to_string())
     }
 
-    /// The network's configuration.
-    pub fn config(&self) -> NetworkConfig {
-        self.config
-    }
-
-    /// The tokenizer.
-    pub fn tokenizer(&self) -> &dyn Tokenizer {
-        self.tokenizer.as_ref()
-    }
-
     /// Number of scalar parameters.
     pub fn parameter_count(&self) -> usize {
         self.network.params().count()

@@ -127,11 +127,6 @@ impl TableRecords {
         self.report
     }
 
-    /// Whether the table has a label column.
-    pub fn has_labels(&self) -> bool {
-        self.label_index.is_some()
-    }
-
     fn read_next(&mut self) -> Option<Result<SeqRecord>> {
         let row_number = self.rows_read + 1;
         let row = match self.rows.next()? {

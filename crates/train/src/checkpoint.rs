@@ -224,6 +224,14 @@ mod tests {
         (model, optimizer)
     }
 
+    fn saved_step(run: &RunDir) -> u64 {
+        run.load_checkpoint(&Device::Cpu)
+            .unwrap()
+            .unwrap()
+            .state
+            .step
+    }
+
     #[test]
     fn round_trip_and_interrupted_saves() {
         let dir = tempfile::tempdir().unwrap();
@@ -259,14 +267,7 @@ mod tests {
         .unwrap();
         std::fs::create_dir(dir.path().join("checkpoint.tmp")).unwrap();
         std::fs::write(dir.path().join("checkpoint.tmp/model.safetensors"), b"half").unwrap();
-        assert_eq!(
-            run.load_checkpoint(&Device::Cpu)
-                .unwrap()
-                .unwrap()
-                .state
-                .step,
-            7
-        );
+        assert_eq!(saved_step(&run), 7);
         // The next save cleans up and succeeds.
         run.save_checkpoint(
             &model,
@@ -277,14 +278,7 @@ mod tests {
             },
         )
         .unwrap();
-        assert_eq!(
-            run.load_checkpoint(&Device::Cpu)
-                .unwrap()
-                .unwrap()
-                .state
-                .step,
-            8
-        );
+        assert_eq!(saved_step(&run), 8);
         assert!(
             !dir.path().join("checkpoint.old").exists()
                 && !dir.path().join("checkpoint.tmp").exists()

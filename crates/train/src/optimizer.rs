@@ -107,7 +107,7 @@ impl AdamW {
     }
 
     /// The parameters, for gradient clipping and saving.
-    pub fn vars(&self) -> impl Iterator<Item = (&str, &Var)> {
+    pub fn vars(&self) -> impl Iterator<Item = (&str, &Var)> + Clone {
         self.slots
             .iter()
             .map(|slot| (slot.name.as_str(), &slot.var))

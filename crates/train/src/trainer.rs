@@ -138,8 +138,8 @@ pub fn train(
             state.examples_seen += config.batch_size as u64;
         }
         let mut grads = grads.expect("at least one micro-batch");
-        let vars: Vec<Var> = optimizer.vars().map(|(_, var)| var.clone()).collect();
-        let grad_norm = clip_grad_norm(&mut grads, vars.iter(), config.clip_norm)?;
+        let vars = optimizer.vars().map(|(_, var)| var);
+        let grad_norm = clip_grad_norm(&mut grads, vars, config.clip_norm)?;
         let lr = schedule.lr(state.step);
         optimizer.step(&grads, lr)?;
         state.step += 1;
@@ -243,6 +243,12 @@ mod tests {
         }
     }
 
+    /// Trains a fresh bigram on the test data in the run folder `dir`.
+    fn run_in(dir: &std::path::Path, config: &TrainConfig, hooks: Hooks<'_>) -> Outcome {
+        let run = RunDir::create(dir).unwrap();
+        train(&model(), &data(), config, &run, &Device::Cpu, hooks).unwrap()
+    }
+
     fn losses(dir: &std::path::Path) -> Vec<(u64, f64)> {
         std::fs::read_to_string(dir.join("metrics.jsonl"))
             .unwrap()
@@ -261,21 +267,15 @@ mod tests {
     fn learns_and_resumes_on_the_same_curve() {
         let straight = tempfile::tempdir().unwrap();
         let never = AtomicBool::new(false);
-        let bigram = model();
-        let run = RunDir::create(straight.path()).unwrap();
-        let outcome = train(
-            &bigram,
-            &data(),
+        let outcome = run_in(
+            straight.path(),
             &config(10),
-            &run,
-            &Device::Cpu,
             Hooks {
                 evaluate: &|| Ok(0.0),
                 stop: &never,
                 on_step: &mut |_, _| {},
             },
-        )
-        .unwrap();
+        );
         assert_eq!(outcome, Outcome::Finished);
         let curve = losses(straight.path());
         assert_eq!(curve.len(), 10);
@@ -288,14 +288,10 @@ mod tests {
 
         // Interrupted after step 5 (the flag is seen before step 6), then resumed.
         let interrupted = tempfile::tempdir().unwrap();
-        let run = RunDir::create(interrupted.path()).unwrap();
         let stop = AtomicBool::new(false);
-        let first = train(
-            &model(),
-            &data(),
+        let first = run_in(
+            interrupted.path(),
             &config(10),
-            &run,
-            &Device::Cpu,
             Hooks {
                 evaluate: &|| Ok(0.0),
                 stop: &stop,
@@ -305,22 +301,17 @@ mod tests {
                     }
                 },
             },
-        )
-        .unwrap();
+        );
         assert_eq!(first, Outcome::Interrupted);
-        let resumed = train(
-            &model(),
-            &data(),
+        let resumed = run_in(
+            interrupted.path(),
             &config(10),
-            &run,
-            &Device::Cpu,
             Hooks {
                 evaluate: &|| Ok(0.0),
                 stop: &never,
                 on_step: &mut |_, _| {},
             },
-        )
-        .unwrap();
+        );
         assert_eq!(resumed, Outcome::Finished);
         assert_eq!(
             losses(interrupted.path()),
@@ -332,7 +323,6 @@ mod tests {
     #[test]
     fn early_stopping_after_patience() {
         let dir = tempfile::tempdir().unwrap();
-        let run = RunDir::create(dir.path()).unwrap();
         let evaluations = std::cell::Cell::new(0.0);
         let rising = || {
             evaluations.set(evaluations.get() + 1.0);
@@ -343,19 +333,15 @@ mod tests {
             patience: 2,
             ..config(50)
         };
-        let outcome = train(
-            &model(),
-            &data(),
+        let outcome = run_in(
+            dir.path(),
             &config,
-            &run,
-            &Device::Cpu,
             Hooks {
                 evaluate: &rising,
                 stop: &AtomicBool::new(false),
                 on_step: &mut |_, _| {},
             },
-        )
-        .unwrap();
+        );
         assert_eq!(outcome, Outcome::EarlyStopped);
         assert_eq!(
             losses(dir.path()).len(),

@@ -185,8 +185,7 @@ fn lstm_tour(
     let started = std::time::Instant::now();
     let bar = progress::count_bar(steps, "training");
     let evaluate = || -> dnalm_train::Result<f64> {
-        let total = perplexity(&model, &held_out, &|_| {});
-        Ok(-total.log_prob / total.events as f64)
+        Ok(perplexity(&model, &held_out, &|_| {}).nats_per_event())
     };
     let mut show = |state: &TrainerState, _| bar.set_position(state.step);
     let never = AtomicBool::new(false);

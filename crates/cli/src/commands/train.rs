@@ -249,8 +249,7 @@ fn train_lm(args: LmArgs) -> Result<()> {
         held_out.len()
     );
     let evaluate = || -> dnalm_train::Result<f64> {
-        let total = perplexity(&model, &held_out, &|_| {});
-        Ok(-total.log_prob / total.events as f64)
+        Ok(perplexity(&model, &held_out, &|_| {}).nats_per_event())
     };
     let bar = progress::count_bar(args.steps, "training");
     let stop = stop_flag();
