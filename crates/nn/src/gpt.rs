@@ -1,17 +1,18 @@
 //! A transformer decoder language model (the generative transformer of arXiv
-//! 2307.10634, in today's form): pre-LayerNorm blocks with causal self-attention under
-//! rotary position embeddings (RoPE) and a SwiGLU feed-forward, no biases in the
-//! projections. Every piece is a composition of differentiable candle ops: the fused
-//! layer-norm and softmax kernels have no backward (DESIGN.md, "candle traps").
+//! 2307.10634, in today's form): a stack of [`TransformerLayer`]s (pre-LayerNorm,
+//! RoPE, SwiGLU, no biases) under a causal mask, then a final LayerNorm and a linear
+//! head.
 //!
-//! Parameter names: `embedding.weight`; per layer `layers.N.attention_norm.{weight,bias}`,
-//! `layers.N.attention.{q,k,v,o}_proj.weight`, `layers.N.ffn_norm.{weight,bias}`,
-//! `layers.N.feed_forward.{w1,w2,w3}.weight`; `norm.{weight,bias}`, `head.weight`.
+//! Parameter names: `embedding.weight`; per layer `layers.N.` and the block's names
+//! (see [`crate::transformer_layer`]); `norm.{weight,bias}`, `head.weight`.
 
-use candle_core::{DType, Device, Result, Tensor, D};
+use candle_core::{Device, Result, Tensor};
 use serde::{Deserialize, Serialize};
 
+use crate::layer_norm::LayerNorm;
 use crate::params::ParamStore;
+use crate::rope::Rope;
+use crate::transformer_layer::{linear, AttentionMask, LayerSizes, TransformerLayer};
 
 /// Sizes of a decoder.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -32,42 +33,16 @@ pub struct GptConfig {
     pub norm_eps: f64,
 }
 
-struct LayerNorm {
-    weight: Tensor,
-    bias: Tensor,
-    eps: f64,
-}
-
-impl LayerNorm {
-    fn new(params: &mut ParamStore, name: &str, width: usize, eps: f64) -> Result<Self> {
-        Ok(Self {
-            weight: params.ones(&format!("{name}.weight"), &[width])?,
-            bias: params.zeros(&format!("{name}.bias"), &[width])?,
-            eps,
-        })
+impl GptConfig {
+    /// Sizes of each block.
+    pub fn layer_sizes(&self) -> LayerSizes {
+        LayerSizes {
+            d_model: self.d_model,
+            num_heads: self.num_heads,
+            ffn_dim: self.ffn_dim,
+            norm_eps: self.norm_eps,
+        }
     }
-
-    /// `(x - mean) / sqrt(var + eps) * weight + bias` over the last dimension.
-    fn forward(&self, x: &Tensor) -> Result<Tensor> {
-        let centred = x.broadcast_sub(&x.mean_keepdim(D::Minus1)?)?;
-        let variance = centred.sqr()?.mean_keepdim(D::Minus1)?;
-        let normed = centred.broadcast_div(&(variance + self.eps)?.sqrt()?)?;
-        normed
-            .broadcast_mul(&self.weight)?
-            .broadcast_add(&self.bias)
-    }
-}
-
-struct Block {
-    attention_norm: LayerNorm,
-    q_proj: Tensor,
-    k_proj: Tensor,
-    v_proj: Tensor,
-    o_proj: Tensor,
-    ffn_norm: LayerNorm,
-    w1: Tensor,
-    w2: Tensor,
-    w3: Tensor,
 }
 
 /// The decoder.
@@ -75,92 +50,44 @@ pub struct Gpt {
     config: GptConfig,
     params: ParamStore,
     embedding: Tensor,
-    blocks: Vec<Block>,
+    layers: Vec<TransformerLayer>,
     norm: LayerNorm,
     head: Tensor,
 }
 
-/// `x W^T` for `x` of any rank.
-fn linear(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
-    x.broadcast_matmul(&weight.t()?)
-}
-
-/// Softmax over the last dimension, composed (the shift by the maximum is a constant
-/// and carries no gradient).
-fn softmax(x: &Tensor) -> Result<Tensor> {
-    let shifted = x.broadcast_sub(&x.max_keepdim(D::Minus1)?.detach())?;
-    let exp = shifted.exp()?;
-    exp.broadcast_div(&exp.sum_keepdim(D::Minus1)?)
-}
-
 impl Gpt {
     /// A freshly initialised decoder: weights N(0, 0.02), the projections that write
-    /// into the residual stream (`o_proj`, `w2`) scaled by `1/sqrt(2 layers)` (GPT-2),
-    /// norms at identity.
+    /// into the residual stream scaled by `1/sqrt(2 layers)` (GPT-2), norms at identity.
     pub fn new(config: GptConfig, seed: u64, device: &Device) -> Result<Self> {
         let GptConfig {
             vocab_size,
             d_model,
             num_layers,
-            num_heads,
-            ffn_dim,
             norm_eps,
             ..
         } = config;
-        if num_heads == 0 || d_model % num_heads != 0 || (d_model / num_heads) % 2 != 0 {
-            candle_core::bail!("d_model {d_model} must split into {num_heads} heads of even size");
-        }
         let mut params = ParamStore::new(seed, device);
         let std = 0.02;
         let residual_std = std / (2.0 * num_layers as f64).sqrt();
         let embedding = params.normal("embedding.weight", &[vocab_size, d_model], std)?;
-        let mut blocks = Vec::with_capacity(num_layers);
-        for layer in 0..num_layers {
-            let name = |part: &str| format!("layers.{layer}.{part}");
-            blocks.push(Block {
-                attention_norm: LayerNorm::new(
+        let layers = (0..num_layers)
+            .map(|layer| {
+                TransformerLayer::new(
                     &mut params,
-                    &name("attention_norm"),
-                    d_model,
-                    norm_eps,
-                )?,
-                q_proj: params.normal(
-                    &name("attention.q_proj.weight"),
-                    &[d_model, d_model],
+                    &format!("layers.{layer}."),
+                    config.layer_sizes(),
                     std,
-                )?,
-                k_proj: params.normal(
-                    &name("attention.k_proj.weight"),
-                    &[d_model, d_model],
-                    std,
-                )?,
-                v_proj: params.normal(
-                    &name("attention.v_proj.weight"),
-                    &[d_model, d_model],
-                    std,
-                )?,
-                o_proj: params.normal(
-                    &name("attention.o_proj.weight"),
-                    &[d_model, d_model],
                     residual_std,
-                )?,
-                ffn_norm: LayerNorm::new(&mut params, &name("ffn_norm"), d_model, norm_eps)?,
-                w1: params.normal(&name("feed_forward.w1.weight"), &[ffn_dim, d_model], std)?,
-                w2: params.normal(
-                    &name("feed_forward.w2.weight"),
-                    &[d_model, ffn_dim],
-                    residual_std,
-                )?,
-                w3: params.normal(&name("feed_forward.w3.weight"), &[ffn_dim, d_model], std)?,
-            });
-        }
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
         let norm = LayerNorm::new(&mut params, "norm", d_model, norm_eps)?;
         let head = params.normal("head.weight", &[vocab_size, d_model], std)?;
         Ok(Self {
             config,
             params,
             embedding,
-            blocks,
+            layers,
             norm,
             head,
         })
@@ -171,85 +98,32 @@ impl Gpt {
         &self.params
     }
 
-    /// RoPE tables `(T, head_dim / 2)` of cosines and sines for positions `0..steps`.
-    fn rope_tables(&self, steps: usize, device: &Device) -> Result<(Tensor, Tensor)> {
-        let half = self.config.d_model / self.config.num_heads / 2;
-        let inverse: Vec<f32> = (0..half)
-            .map(|i| {
-                (1.0 / self
-                    .config
-                    .rope_theta
-                    .powf(2.0 * i as f64 / (2 * half) as f64)) as f32
-            })
-            .collect();
-        let inverse = Tensor::from_vec(inverse, (1, half), device)?;
-        let positions = Tensor::arange(0u32, steps as u32, device)?
-            .to_dtype(DType::F32)?
-            .reshape((steps, 1))?;
-        let angles = positions.broadcast_mul(&inverse)?;
-        Ok((angles.cos()?, angles.sin()?))
-    }
-
-    /// Rotates `(B, H, T, hd)` by position: the two halves of each head are rotated as
-    /// pairs `(x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin)`.
-    fn rope(x: &Tensor, cos: &Tensor, sin: &Tensor) -> Result<Tensor> {
-        let half = x.dim(D::Minus1)? / 2;
-        let x1 = x.narrow(D::Minus1, 0, half)?;
-        let x2 = x.narrow(D::Minus1, half, half)?;
-        let rotated_1 = (x1.broadcast_mul(cos)? - x2.broadcast_mul(sin)?)?;
-        let rotated_2 = (x2.broadcast_mul(cos)? + x1.broadcast_mul(sin)?)?;
-        Tensor::cat(&[rotated_1, rotated_2], D::Minus1)
-    }
-
     /// Next-token logits `(B, T, V)` for token ids `(B, T)` (u32); position t sees
     /// tokens 0..=t only.
     pub fn forward(&self, ids: &Tensor) -> Result<Tensor> {
         let (batch, steps) = ids.dims2()?;
-        let device = ids.device();
         let GptConfig {
             d_model,
-            num_heads,
             vocab_size,
+            rope_theta,
             ..
         } = self.config;
-        let head_dim = d_model / num_heads;
-        let (cos, sin) = self.rope_tables(steps, device)?;
-        let mask: Vec<f32> = (0..steps * steps)
-            .map(|k| {
-                if k % steps > k / steps {
-                    f32::NEG_INFINITY
-                } else {
-                    0.0
-                }
-            })
-            .collect();
-        let mask = Tensor::from_vec(mask, (steps, steps), device)?;
+        let rope = Rope::new(
+            steps,
+            self.config.layer_sizes().head_dim(),
+            rope_theta,
+            ids.device(),
+        )?;
+        let mask = AttentionMask {
+            causal: true,
+            lengths: None,
+        };
         let mut x = self
             .embedding
             .index_select(&ids.flatten_all()?, 0)?
             .reshape((batch, steps, d_model))?;
-        for block in &self.blocks {
-            let h = block.attention_norm.forward(&x)?;
-            let heads = |weight: &Tensor| -> Result<Tensor> {
-                linear(&h, weight)?
-                    .reshape((batch, steps, num_heads, head_dim))?
-                    .transpose(1, 2)?
-                    .contiguous()
-            };
-            let q = Self::rope(&heads(&block.q_proj)?, &cos, &sin)?;
-            let k = Self::rope(&heads(&block.k_proj)?, &cos, &sin)?;
-            let v = heads(&block.v_proj)?;
-            let scores = (q.matmul(&k.t()?.contiguous()?)? / (head_dim as f64).sqrt())?
-                .broadcast_add(&mask)?;
-            let attended = softmax(&scores)?.matmul(&v)?;
-            let merged = attended
-                .transpose(1, 2)?
-                .contiguous()?
-                .reshape((batch, steps, d_model))?;
-            x = (x + linear(&merged, &block.o_proj)?)?;
-            let h = block.ffn_norm.forward(&x)?;
-            let gated = (linear(&h, &block.w1)?.silu()? * linear(&h, &block.w3)?)?;
-            x = (x + linear(&gated, &block.w2)?)?;
+        for layer in &self.layers {
+            x = layer.forward(&x, &rope, mask)?;
         }
         let logits = linear(&self.norm.forward(&x)?, &self.head)?;
         logits.reshape((batch, steps, vocab_size))
@@ -258,6 +132,8 @@ impl Gpt {
 
 #[cfg(test)]
 mod tests {
+    use candle_core::DType;
+
     use super::*;
     use crate::loss::masked_cross_entropy;
 
@@ -362,40 +238,5 @@ mod tests {
                 analytic[index]
             );
         }
-    }
-
-    #[test]
-    fn rope_rotation_preserves_norms_and_relative_positions() {
-        let model = tiny();
-        let (cos, sin) = model.rope_tables(5, &Device::Cpu).unwrap();
-        let x = Tensor::new(&[1.0f32, 2.0, -0.5, 0.25], &Device::Cpu)
-            .unwrap()
-            .reshape((1, 1, 1, 4))
-            .unwrap()
-            .repeat((1, 1, 5, 1))
-            .unwrap();
-        let rotated = Gpt::rope(&x, &cos, &sin).unwrap();
-        let norms: Vec<f32> = rotated
-            .sqr()
-            .unwrap()
-            .sum(D::Minus1)
-            .unwrap()
-            .flatten_all()
-            .unwrap()
-            .to_vec1()
-            .unwrap();
-        assert!(norms.iter().all(|n| (n - 5.3125).abs() < 1e-4), "{norms:?}");
-        // q·k depends only on the distance between positions.
-        let dot = |a: usize, b: usize| {
-            let qa = rotated.get(0).unwrap().get(0).unwrap().get(a).unwrap();
-            let kb = rotated.get(0).unwrap().get(0).unwrap().get(b).unwrap();
-            (qa * kb)
-                .unwrap()
-                .sum_all()
-                .unwrap()
-                .to_scalar::<f32>()
-                .unwrap()
-        };
-        assert!((dot(0, 2) - dot(2, 4)).abs() < 1e-4);
     }
 }

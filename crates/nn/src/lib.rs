@@ -5,11 +5,19 @@
 //! masked cross-entropy ([`loss`]). [`token_lm`] puts a network and its tokenizer
 //! together: trainable, and scored through the shared language-model interface.
 
+pub mod attention_op;
+pub mod cpu;
 pub mod gpt;
+pub mod layer_norm;
 pub mod loss;
 pub mod lstm;
 pub mod lstm_op;
 pub mod matmul;
 pub mod params;
 pub mod real;
+pub mod rope;
+pub mod swiglu_op;
+#[cfg(test)]
+mod test_values;
 pub mod token_lm;
+pub mod transformer_layer;

@@ -1,7 +1,7 @@
 //! The float types the hand-written kernels run on (f32 for training, f64 for
 //! finite-difference checks).
 
-use std::ops::{Add, AddAssign, Mul, Sub};
+use std::ops::{Add, AddAssign, Div, Mul, Neg, Sub};
 
 /// A float the kernels support.
 pub trait Real:
@@ -13,10 +13,25 @@ pub trait Real:
     + Add<Output = Self>
     + Sub<Output = Self>
     + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
     + AddAssign
+    + PartialOrd
 {
     /// 1.
     fn one() -> Self;
+    /// The nearest value to an f64.
+    fn from_f64(value: f64) -> Self;
+    /// The value as an f64.
+    fn to_f64(self) -> f64;
+    /// Negative infinity.
+    fn neg_infinity() -> Self;
+    /// `e^x` (for f32 a branch-free approximation that vectorises; 0 at -inf).
+    fn exp(self) -> Self;
+    /// Natural logarithm.
+    fn ln(self) -> Self;
+    /// Square root.
+    fn sqrt(self) -> Self;
     /// Hyperbolic tangent (for f32 a branch-free approximation that vectorises).
     fn tanh(self) -> Self;
     /// Logistic sigmoid, `(1 + tanh(x / 2)) / 2`.
@@ -48,9 +63,63 @@ fn tanh_f32(x: f32) -> f32 {
     x * p / q
 }
 
+/// `e^x` for f32 in the style of Cephes' `expf`: `x = n ln 2 + r` with `|r| <= ln 2 / 2`,
+/// a degree-6 polynomial for `e^r`, and `2^n` put straight into the exponent bits.
+/// Within 2 f32 ulps; inputs below -87.3 (including -inf) give 0, above 88.3 clamp.
+/// Pure arithmetic, so loops over it vectorise.
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
+    const LN2_HI: f32 = 0.693_359_4;
+    const LN2_LO: f32 = -2.121_944_4e-4;
+    const P: [f32; 6] = [
+        1.987_569_1e-4,
+        1.398_199_9e-3,
+        8.333_452e-3,
+        4.166_579_6e-2,
+        1.666_666_5e-1,
+        5e-1,
+    ];
+    let underflow = x < -87.3;
+    let x = x.clamp(-87.3, 88.3);
+    let n = (x * LOG2E).round();
+    let r = x - n * LN2_HI - n * LN2_LO;
+    let mut p = P[0];
+    for &c in &P[1..] {
+        p = p * r + c;
+    }
+    let e_r = p * r * r + r + 1.0;
+    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    if underflow {
+        0.0
+    } else {
+        e_r * scale
+    }
+}
+
 impl Real for f32 {
     fn one() -> Self {
         1.0
+    }
+    fn from_f64(value: f64) -> Self {
+        value as f32
+    }
+    fn to_f64(self) -> f64 {
+        f64::from(self)
+    }
+    fn neg_infinity() -> Self {
+        f32::NEG_INFINITY
+    }
+    #[inline(always)]
+    fn exp(self) -> Self {
+        exp_f32(self)
+    }
+    fn ln(self) -> Self {
+        f32::ln(self)
+    }
+    #[inline(always)]
+    fn sqrt(self) -> Self {
+        f32::sqrt(self)
     }
     #[inline(always)]
     fn tanh(self) -> Self {
@@ -65,6 +134,24 @@ impl Real for f32 {
 impl Real for f64 {
     fn one() -> Self {
         1.0
+    }
+    fn from_f64(value: f64) -> Self {
+        value
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn neg_infinity() -> Self {
+        f64::NEG_INFINITY
+    }
+    fn exp(self) -> Self {
+        f64::exp(self)
+    }
+    fn ln(self) -> Self {
+        f64::ln(self)
+    }
+    fn sqrt(self) -> Self {
+        f64::sqrt(self)
     }
     fn tanh(self) -> Self {
         f64::tanh(self)
@@ -89,5 +176,19 @@ mod tests {
         }
         // A few f32 ulps near 1 (ulp 1.19e-7).
         assert!(worst.0 < 5e-7 && worst.1 < 5e-7, "worst errors {worst:?}");
+    }
+
+    #[test]
+    fn fast_exp_is_within_a_few_ulps() {
+        let mut worst = 0.0f64;
+        for i in -87_000..=88_000 {
+            let x = i as f32 / 1000.0;
+            let exact = (x as f64).exp();
+            worst = worst.max((Real::exp(x) as f64 - exact).abs() / exact);
+        }
+        assert!(worst < 3e-7, "worst relative error {worst}");
+        assert_eq!(Real::exp(f32::NEG_INFINITY), 0.0);
+        assert_eq!(Real::exp(-100.0f32), 0.0);
+        assert_eq!(Real::exp(0.0f32), 1.0);
     }
 }

@@ -1,0 +1,570 @@
+//! Scaled dot-product attention `softmax(Q K^T / sqrt(d) + mask) V` as one candle custom
+//! op with a hand-written backward, in the manner of FlashAttention on a CPU.
+//!
+//! The composed version materialises the `(B, H, T, T)` scores, the softmax and their
+//! gradients: several passes over tens of megabytes per layer. Here each (batch, head)
+//! pair is one task (pairs are spread over rayon's threads); its queries are taken in
+//! blocks of 64 rows, whose scores (64 x keys) stay in cache while they are turned into
+//! probabilities and multiplied by V. The forward pass keeps only the log-sum-exp of
+//! every query row; the backward pass recomputes each block's probabilities from it
+//! (`P = exp(S - lse)`) and forms `dV += P^T dO`, `dS = P (dO V^T - rowsum(dO O))`,
+//! `dQ = dS K`, `dK += dS^T Q`. A causal mask skips the keys after each block.
+//!
+//! Masks: `causal` (query `i` sees keys `0..=i`) and/or per-sequence key lengths (keys
+//! at and after the length are padding, never attended to). Inputs are `(B, H, T, d)`.
+
+use std::sync::Mutex;
+
+use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, WithDType};
+use rayon::prelude::*;
+
+use crate::cpu::{contiguous, with_avx2_fma, CpuView};
+use crate::matmul::{matmul_single, MatRef};
+use crate::real::Real;
+
+const NAME: &str = "attention";
+/// Query rows per block.
+const BLOCK: usize = 64;
+
+/// Attention over `(B, H, T, d)` queries, keys and values (f32 or f64, contiguous).
+///
+/// `key_lengths`, one per sequence, marks the keys at positions `>= length` as padding;
+/// every length must be at least 1.
+pub fn attention(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    causal: bool,
+    key_lengths: Option<&[usize]>,
+) -> Result<Tensor> {
+    let (batch, _, steps, _) = q.dims4()?;
+    let key_lengths = match key_lengths {
+        Some(lengths) => {
+            if lengths.len() != batch || lengths.iter().any(|&l| l == 0 || l > steps) {
+                candle_core::bail!(
+                    "{NAME}: need {batch} key lengths in 1..={steps}, got {lengths:?}"
+                );
+            }
+            lengths.to_vec()
+        }
+        None => vec![steps; batch],
+    };
+    q.apply_op3(
+        k,
+        v,
+        FusedAttention {
+            causal,
+            key_lengths,
+            log_sum_exp: Mutex::new(Vec::new()),
+        },
+    )
+}
+
+/// The op (see the module documentation).
+struct FusedAttention {
+    causal: bool,
+    key_lengths: Vec<usize>,
+    /// Per query row, `(B, H, T)`, from the forward pass for the backward pass.
+    log_sum_exp: Mutex<Vec<f64>>,
+}
+
+/// Sizes of one call.
+#[derive(Debug, Clone, Copy)]
+struct Dims {
+    heads: usize,
+    steps: usize,
+    head_dim: usize,
+}
+
+fn dims(q: &Layout, k: &Layout, v: &Layout) -> Result<Dims> {
+    let (_, heads, steps, head_dim) = q.shape().dims4()?;
+    if k.shape() != q.shape() || v.shape() != q.shape() {
+        candle_core::bail!(
+            "{NAME}: q {:?}, k {:?} and v {:?} must have one shape (B, H, T, d)",
+            q.shape(),
+            k.shape(),
+            v.shape()
+        );
+    }
+    Ok(Dims {
+        heads,
+        steps,
+        head_dim,
+    })
+}
+
+/// What one (batch, head) pair sees.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    steps: usize,
+    head_dim: usize,
+    causal: bool,
+    key_length: usize,
+    scale: f64,
+}
+
+impl Head {
+    /// Keys that query blocks `rows` must read.
+    fn keys_for(&self, rows: std::ops::Range<usize>) -> usize {
+        if self.causal {
+            rows.end.min(self.key_length)
+        } else {
+            self.key_length
+        }
+    }
+
+    /// Keys that query `row` attends to (a prefix of the keys).
+    fn visible_keys(&self, row: usize) -> usize {
+        if self.causal {
+            (row + 1).min(self.key_length)
+        } else {
+            self.key_length
+        }
+    }
+}
+
+/// Turns a block's raw scores (rows x keys) into probabilities in place, writing the
+/// log-sum-exp of each row; the keys a row may not see get probability 0.
+#[inline(always)]
+fn softmax_block<T: Real>(scores: &mut [T], first_row: usize, head: &Head, lse: &mut [f64]) {
+    let keys = scores.len() / lse.len();
+    let scale = T::from_f64(head.scale);
+    for (r, (row, lse)) in scores.chunks_exact_mut(keys).zip(lse).enumerate() {
+        let visible = head.visible_keys(first_row + r);
+        let (seen, hidden) = row.split_at_mut(visible);
+        let mut max = T::neg_infinity();
+        for s in seen.iter_mut() {
+            *s = *s * scale;
+            if *s > max {
+                max = *s;
+            }
+        }
+        let mut sum = T::default();
+        for s in seen.iter_mut() {
+            *s = (*s - max).exp();
+            sum += *s;
+        }
+        let inverse = T::one() / sum;
+        seen.iter_mut().for_each(|s| *s = *s * inverse);
+        hidden.iter_mut().for_each(|s| *s = T::default());
+        *lse = max.to_f64() + sum.to_f64().ln();
+    }
+}
+
+/// Forward pass of one (batch, head) pair: `out` and `lse` for its rows.
+#[inline(always)]
+fn head_forward<T: Real>(q: &[T], k: &[T], v: &[T], out: &mut [T], lse: &mut [f64], head: &Head) {
+    let d = head.head_dim;
+    let mut scores = Vec::with_capacity(BLOCK * head.steps);
+    for first in (0..head.steps).step_by(BLOCK) {
+        let rows = first..(first + BLOCK).min(head.steps);
+        let n = rows.len();
+        let keys = head.keys_for(rows.clone());
+        scores.clear();
+        scores.resize(n * keys, T::default());
+        matmul_single(
+            &mut scores,
+            MatRef::new(&q[rows.start * d..rows.end * d], n, d),
+            MatRef::new(&k[..keys * d], keys, d).t(),
+            false,
+        );
+        softmax_block(&mut scores, rows.start, head, &mut lse[rows.clone()]);
+        matmul_single(
+            &mut out[rows.start * d..rows.end * d],
+            MatRef::new(&scores, n, keys),
+            MatRef::new(&v[..keys * d], keys, d),
+            false,
+        );
+    }
+}
+
+/// Gradients of one pair: `dq`, `dk`, `dv` (written whole) from `dout`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn head_backward<T: Real>(
+    (q, k, v): (&[T], &[T], &[T]),
+    out: &[T],
+    dout: &[T],
+    lse: &[f64],
+    (dq, dk, dv): (&mut [T], &mut [T], &mut [T]),
+    head: &Head,
+) {
+    let d = head.head_dim;
+    let scale = T::from_f64(head.scale);
+    dk.iter_mut().for_each(|x| *x = T::default());
+    dv.iter_mut().for_each(|x| *x = T::default());
+    // rowsum(dO * O): the softmax backward's correction term.
+    let delta: Vec<T> = dout
+        .chunks_exact(d)
+        .zip(out.chunks_exact(d))
+        .map(|(g, o)| {
+            g.iter()
+                .zip(o)
+                .fold(T::default(), |acc, (&g, &o)| acc + g * o)
+        })
+        .collect();
+    let mut probs = Vec::with_capacity(BLOCK * head.steps);
+    let mut grads = Vec::with_capacity(BLOCK * head.steps);
+    for first in (0..head.steps).step_by(BLOCK) {
+        let rows = first..(first + BLOCK).min(head.steps);
+        let n = rows.len();
+        let keys = head.keys_for(rows.clone());
+        let q_block = MatRef::new(&q[rows.start * d..rows.end * d], n, d);
+        let dout_block = MatRef::new(&dout[rows.start * d..rows.end * d], n, d);
+        let k_used = MatRef::new(&k[..keys * d], keys, d);
+        let v_used = MatRef::new(&v[..keys * d], keys, d);
+        probs.clear();
+        probs.resize(n * keys, T::default());
+        matmul_single(&mut probs, q_block, k_used.t(), false);
+        for (r, row) in probs.chunks_exact_mut(keys).enumerate() {
+            let visible = head.visible_keys(rows.start + r);
+            let lse = T::from_f64(lse[rows.start + r]);
+            let (seen, hidden) = row.split_at_mut(visible);
+            seen.iter_mut().for_each(|s| *s = (*s * scale - lse).exp());
+            hidden.iter_mut().for_each(|s| *s = T::default());
+        }
+        matmul_single(
+            &mut dv[..keys * d],
+            MatRef::new(&probs, n, keys).t(),
+            dout_block,
+            true,
+        );
+        grads.clear();
+        grads.resize(n * keys, T::default());
+        matmul_single(&mut grads, dout_block, v_used.t(), false);
+        for (r, (g, p)) in grads
+            .chunks_exact_mut(keys)
+            .zip(probs.chunks_exact(keys))
+            .enumerate()
+        {
+            let delta = delta[rows.start + r];
+            g.iter_mut()
+                .zip(p)
+                .for_each(|(g, &p)| *g = p * (*g - delta) * scale);
+        }
+        let scores_grad = MatRef::new(&grads, n, keys);
+        matmul_single(
+            &mut dq[rows.start * d..rows.end * d],
+            scores_grad,
+            k_used,
+            false,
+        );
+        matmul_single(&mut dk[..keys * d], scores_grad.t(), q_block, true);
+    }
+}
+
+impl FusedAttention {
+    fn head(&self, pair: usize, d: Dims) -> Head {
+        Head {
+            steps: d.steps,
+            head_dim: d.head_dim,
+            causal: self.causal,
+            key_length: self.key_lengths[pair / d.heads],
+            scale: 1.0 / (d.head_dim as f64).sqrt(),
+        }
+    }
+
+    fn forward<T: Real>(&self, q: &[T], k: &[T], v: &[T], d: Dims) -> (Vec<T>, Vec<f64>) {
+        let per_pair = d.steps * d.head_dim;
+        let mut out = vec![T::default(); q.len()];
+        let mut lse = vec![0.0; q.len() / d.head_dim];
+        out.par_chunks_mut(per_pair)
+            .zip(lse.par_chunks_mut(d.steps))
+            .enumerate()
+            .for_each(|(pair, (out, lse))| {
+                let span = pair * per_pair..(pair + 1) * per_pair;
+                let (q, k, v) = (&q[span.clone()], &k[span.clone()], &v[span]);
+                let head = self.head(pair, d);
+                with_avx2_fma(|| head_forward(q, k, v, out, lse, &head))
+            });
+        (out, lse)
+    }
+
+    fn backward<T: Real + WithDType>(
+        &self,
+        [q, k, v, out, dout]: [&Tensor; 5],
+        d: Dims,
+    ) -> Result<(Tensor, Tensor, Tensor)> {
+        let lse = self.log_sum_exp.lock().expect("not poisoned");
+        let views = [
+            CpuView::new(q, NAME, "q"),
+            CpuView::new(k, NAME, "k"),
+            CpuView::new(v, NAME, "v"),
+            CpuView::new(out, NAME, "output"),
+            CpuView::new(dout, NAME, "output gradient"),
+        ];
+        let [q, k, v, out, dout] = [
+            views[0].slice::<T>()?,
+            views[1].slice::<T>()?,
+            views[2].slice::<T>()?,
+            views[3].slice::<T>()?,
+            views[4].slice::<T>()?,
+        ];
+        if lse.len() * d.head_dim != q.len() {
+            candle_core::bail!("{NAME}: backward called without its forward pass");
+        }
+        let per_pair = d.steps * d.head_dim;
+        let mut grads = [
+            vec![T::default(); q.len()],
+            vec![T::default(); q.len()],
+            vec![T::default(); q.len()],
+        ];
+        let [dq, dk, dv] = &mut grads;
+        dq.par_chunks_mut(per_pair)
+            .zip(dk.par_chunks_mut(per_pair))
+            .zip(dv.par_chunks_mut(per_pair))
+            .enumerate()
+            .for_each(|(pair, ((dq, dk), dv))| {
+                let span = pair * per_pair..(pair + 1) * per_pair;
+                let inputs = (&q[span.clone()], &k[span.clone()], &v[span.clone()]);
+                let (out, dout) = (&out[span.clone()], &dout[span]);
+                let lse = &lse[pair * d.steps..(pair + 1) * d.steps];
+                let head = self.head(pair, d);
+                with_avx2_fma(|| head_backward(inputs, out, dout, lse, (dq, dk, dv), &head))
+            });
+        let [dq, dk, dv] = grads;
+        let shape = q_shape(d, q.len());
+        let device = candle_core::Device::Cpu;
+        Ok((
+            Tensor::from_vec(dq, shape.clone(), &device)?,
+            Tensor::from_vec(dk, shape.clone(), &device)?,
+            Tensor::from_vec(dv, shape, &device)?,
+        ))
+    }
+}
+
+fn q_shape(d: Dims, len: usize) -> Shape {
+    Shape::from((
+        len / (d.heads * d.steps * d.head_dim),
+        d.heads,
+        d.steps,
+        d.head_dim,
+    ))
+}
+
+impl CustomOp3 for FusedAttention {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        let d = dims(l1, l2, l3)?;
+        let (storage, lse) = match (s1, s2, s3) {
+            (CpuStorage::F32(q), CpuStorage::F32(k), CpuStorage::F32(v)) => {
+                let (out, lse) = self.forward(
+                    contiguous(q, l1, NAME, "q")?,
+                    contiguous(k, l2, NAME, "k")?,
+                    contiguous(v, l3, NAME, "v")?,
+                    d,
+                );
+                (CpuStorage::F32(out), lse)
+            }
+            (CpuStorage::F64(q), CpuStorage::F64(k), CpuStorage::F64(v)) => {
+                let (out, lse) = self.forward(
+                    contiguous(q, l1, NAME, "q")?,
+                    contiguous(k, l2, NAME, "k")?,
+                    contiguous(v, l3, NAME, "v")?,
+                    d,
+                );
+                (CpuStorage::F64(out), lse)
+            }
+            _ => candle_core::bail!("{NAME}: q, k and v must all be f32 or all f64"),
+        };
+        *self.log_sum_exp.lock().expect("not poisoned") = lse;
+        Ok((storage, l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        q: &Tensor,
+        k: &Tensor,
+        v: &Tensor,
+        out: &Tensor,
+        dout: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let d = dims(q.layout(), k.layout(), v.layout())?;
+        let dout = dout.contiguous()?;
+        let tensors = [q, k, v, out, &dout];
+        let (dq, dk, dv) = match q.dtype() {
+            candle_core::DType::F32 => self.backward::<f32>(tensors, d)?,
+            candle_core::DType::F64 => self.backward::<f64>(tensors, d)?,
+            other => candle_core::bail!("{NAME}: unsupported dtype {other:?}"),
+        };
+        Ok((Some(dq), Some(dk), Some(dv)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{DType, Device, Var, D};
+
+    use super::*;
+    use crate::test_values;
+
+    fn values(n: usize, seed: u64) -> Vec<f64> {
+        test_values::values(n, seed, 1.0)
+    }
+
+    fn tensor(shape: (usize, usize, usize, usize), seed: u64) -> Var {
+        let n = shape.0 * shape.1 * shape.2 * shape.3;
+        let scaled: Vec<f64> = values(n, seed).iter().map(|v| v * 2.0).collect();
+        Var::from_vec(scaled, shape, &Device::Cpu).unwrap()
+    }
+
+    /// The composed reference: explicit scores, additive mask, softmax, product.
+    fn composed(q: &Tensor, k: &Tensor, v: &Tensor, causal: bool, lengths: &[usize]) -> Tensor {
+        let (batch, _, steps, d) = q.dims4().unwrap();
+        let mut mask = vec![0.0f64; batch * steps * steps];
+        for b in 0..batch {
+            for i in 0..steps {
+                for j in 0..steps {
+                    if j >= lengths[b] || (causal && j > i) {
+                        mask[(b * steps + i) * steps + j] = -1e30;
+                    }
+                }
+            }
+        }
+        let mask = Tensor::from_vec(mask, (batch, 1, steps, steps), &Device::Cpu).unwrap();
+        let scores = (q.matmul(&k.t().unwrap()).unwrap() / (d as f64).sqrt())
+            .unwrap()
+            .broadcast_add(&mask)
+            .unwrap();
+        let shifted = scores
+            .broadcast_sub(&scores.max_keepdim(D::Minus1).unwrap().detach())
+            .unwrap()
+            .exp()
+            .unwrap();
+        let probs = shifted
+            .broadcast_div(&shifted.sum_keepdim(D::Minus1).unwrap())
+            .unwrap();
+        probs.matmul(v).unwrap()
+    }
+
+    fn assert_close(a: &Tensor, b: &Tensor, tolerance: f64, what: &str) {
+        let a: Vec<f64> = a.flatten_all().unwrap().to_vec1().unwrap();
+        let b: Vec<f64> = b.flatten_all().unwrap().to_vec1().unwrap();
+        let worst = a
+            .iter()
+            .zip(&b)
+            .map(|(x, y)| (x - y).abs())
+            .fold(0.0, f64::max);
+        assert!(worst < tolerance, "{what}: largest difference {worst}");
+    }
+
+    /// Sizes that cross the 64-row block boundary, with uneven key lengths.
+    fn check_against_composition(causal: bool, lengths: Option<&[usize]>) {
+        let shape = (2, 3, 70, 8);
+        let (q, k, v) = (tensor(shape, 1), tensor(shape, 2), tensor(shape, 3));
+        let weights = Tensor::from_vec(values(2 * 3 * 70 * 8, 4), shape, &Device::Cpu).unwrap();
+        let all = [70, 70];
+        let fused = attention(&q, &k, &v, causal, lengths).unwrap();
+        let reference = composed(&q, &k, &v, causal, lengths.unwrap_or(&all));
+        assert_close(&fused, &reference, 1e-12, "output");
+        let fused_grads = (fused * &weights)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let reference_grads = (reference * &weights)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for (name, var) in [("q", &q), ("k", &k), ("v", &v)] {
+            assert_close(
+                fused_grads.get(var).unwrap(),
+                reference_grads.get(var).unwrap(),
+                1e-11,
+                name,
+            );
+        }
+    }
+
+    #[test]
+    fn matches_the_composed_attention_and_its_gradients() {
+        check_against_composition(false, None);
+        check_against_composition(true, None);
+        check_against_composition(false, Some(&[70, 33]));
+        check_against_composition(true, Some(&[5, 66]));
+    }
+
+    #[test]
+    fn gradients_match_finite_differences() {
+        let shape = (1, 2, 5, 4);
+        let (q, k, v) = (tensor(shape, 5), tensor(shape, 6), tensor(shape, 7));
+        let weights = Tensor::from_vec(values(40, 8), shape, &Device::Cpu).unwrap();
+        let loss = || {
+            attention(&q, &k, &v, true, Some(&[4]))
+                .unwrap()
+                .mul(&weights)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+        };
+        let grads = loss().backward().unwrap();
+        for var in [&q, &k, &v] {
+            let analytic: Vec<f64> = grads
+                .get(var)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            let base: Vec<f64> = var.flatten_all().unwrap().to_vec1().unwrap();
+            for index in 0..base.len() {
+                let at = |delta: f64| {
+                    let mut moved = base.clone();
+                    moved[index] += delta;
+                    var.set(&Tensor::from_vec(moved, shape, &Device::Cpu).unwrap())
+                        .unwrap();
+                    loss().to_scalar::<f64>().unwrap()
+                };
+                let numeric = (at(1e-6) - at(-1e-6)) / 2e-6;
+                var.set(&Tensor::from_vec(base.clone(), shape, &Device::Cpu).unwrap())
+                    .unwrap();
+                assert!(
+                    (numeric - analytic[index]).abs() < 1e-7,
+                    "[{index}]: numeric {numeric}, analytic {}",
+                    analytic[index]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn f32_agrees_with_f64() {
+        let shape = (2, 2, 130, 16);
+        let (q, k, v) = (tensor(shape, 9), tensor(shape, 10), tensor(shape, 11));
+        let exact = attention(&q, &k, &v, true, None).unwrap();
+        let single = attention(
+            &q.to_dtype(DType::F32).unwrap(),
+            &k.to_dtype(DType::F32).unwrap(),
+            &v.to_dtype(DType::F32).unwrap(),
+            true,
+            None,
+        )
+        .unwrap()
+        .to_dtype(DType::F64)
+        .unwrap();
+        assert_close(&single, &exact, 1e-5, "f32 output");
+    }
+
+    #[test]
+    fn rejects_bad_key_lengths() {
+        let shape = (2, 1, 4, 2);
+        let (q, k, v) = (tensor(shape, 1), tensor(shape, 2), tensor(shape, 3));
+        for lengths in [&[4usize][..], &[0, 4], &[5, 4]] {
+            assert!(attention(&q, &k, &v, false, Some(lengths)).is_err());
+        }
+    }
+}

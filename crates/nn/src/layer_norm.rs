@@ -1,0 +1,359 @@
+//! LayerNorm over the last dimension, `y = (x - mean) / sqrt(var + eps) * weight + bias`:
+//! the layer ([`LayerNorm`]) and the candle custom op with a hand-written backward
+//! under it ([`layer_norm`]).
+//!
+//! candle's fused `layer_norm` has no backward (DESIGN.md, "candle traps") and the
+//! composition takes seven passes over the activations forward and more backward. The
+//! forward pass here keeps each row's mean and inverse standard deviation; the backward
+//! pass gives `dx = rstd (g - mean(g) - x̂ mean(g x̂))` with `g = dy * weight`,
+//! `dweight = Σ dy x̂`, `dbias = Σ dy`. Rows are split across rayon's threads.
+
+use std::sync::Mutex;
+
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
+use rayon::prelude::*;
+
+use crate::cpu::{contiguous, with_avx2_fma, CpuView};
+use crate::params::ParamStore;
+use crate::real::Real;
+
+const NAME: &str = "layer-norm";
+/// Rows per parallel task.
+const ROWS_PER_TASK: usize = 256;
+
+/// A LayerNorm layer: `NAME.weight` (ones) and `NAME.bias` (zeros).
+pub struct LayerNorm {
+    weight: Tensor,
+    bias: Tensor,
+    eps: f64,
+}
+
+impl LayerNorm {
+    /// A new layer at identity, its parameters registered under `name`.
+    pub fn new(params: &mut ParamStore, name: &str, width: usize, eps: f64) -> Result<Self> {
+        Ok(Self {
+            weight: params.ones(&format!("{name}.weight"), &[width])?,
+            bias: params.zeros(&format!("{name}.bias"), &[width])?,
+            eps,
+        })
+    }
+
+    /// Normalises `x` over its last dimension.
+    pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+        layer_norm(x, &self.weight, &self.bias, self.eps)
+    }
+}
+
+/// LayerNorm of `x` (any rank, f32 or f64) over its last dimension.
+pub fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Result<Tensor> {
+    x.contiguous()?.apply_op3(
+        weight,
+        bias,
+        LayerNormOp {
+            eps,
+            statistics: Mutex::new(Vec::new()),
+        },
+    )
+}
+
+struct LayerNormOp {
+    eps: f64,
+    /// Per row, `(mean, 1 / std)` from the forward pass.
+    statistics: Mutex<Vec<(f64, f64)>>,
+}
+
+fn width(x: &Layout, weight: &Layout, bias: &Layout) -> Result<usize> {
+    let width = x.shape().dims().last().copied().unwrap_or(0);
+    if width == 0 || weight.shape().dims() != [width] || bias.shape().dims() != [width] {
+        candle_core::bail!(
+            "{NAME}: x {:?}, weight {:?} and bias {:?} do not fit",
+            x.shape(),
+            weight.shape(),
+            bias.shape()
+        );
+    }
+    Ok(width)
+}
+
+#[inline(always)]
+fn forward_rows<T: Real>(
+    x: &[T],
+    weight: &[T],
+    bias: &[T],
+    eps: f64,
+    out: &mut [T],
+    statistics: &mut [(f64, f64)],
+) {
+    let width = weight.len();
+    let scale = T::from_f64(1.0 / width as f64);
+    for ((x, out), stats) in x
+        .chunks_exact(width)
+        .zip(out.chunks_exact_mut(width))
+        .zip(statistics)
+    {
+        let mean = x.iter().fold(T::default(), |a, &v| a + v) * scale;
+        let variance = x.iter().fold(T::default(), |a, &v| {
+            let c = v - mean;
+            a + c * c
+        }) * scale;
+        let rstd = T::one() / (variance + T::from_f64(eps)).sqrt();
+        for (((o, &v), &w), &b) in out.iter_mut().zip(x).zip(weight).zip(bias) {
+            *o = (v - mean) * rstd * w + b;
+        }
+        *stats = (mean.to_f64(), rstd.to_f64());
+    }
+}
+
+/// `dx` for a run of rows, and their contributions to `dweight` and `dbias`.
+#[inline(always)]
+fn backward_rows<T: Real>(
+    x: &[T],
+    weight: &[T],
+    dy: &[T],
+    statistics: &[(f64, f64)],
+    dx: &mut [T],
+) -> (Vec<T>, Vec<T>) {
+    let width = weight.len();
+    let scale = T::from_f64(1.0 / width as f64);
+    let mut dweight = vec![T::default(); width];
+    let mut dbias = vec![T::default(); width];
+    for (((x, dy), dx), &(mean, rstd)) in x
+        .chunks_exact(width)
+        .zip(dy.chunks_exact(width))
+        .zip(dx.chunks_exact_mut(width))
+        .zip(statistics)
+    {
+        let (mean, rstd) = (T::from_f64(mean), T::from_f64(rstd));
+        let mut mean_g = T::default();
+        let mut mean_g_xhat = T::default();
+        for (((&v, &g), &w), (dw, db)) in x
+            .iter()
+            .zip(dy)
+            .zip(weight)
+            .zip(dweight.iter_mut().zip(dbias.iter_mut()))
+        {
+            let xhat = (v - mean) * rstd;
+            let gw = g * w;
+            mean_g += gw;
+            mean_g_xhat += gw * xhat;
+            *dw += g * xhat;
+            *db += g;
+        }
+        let (mean_g, mean_g_xhat) = (mean_g * scale, mean_g_xhat * scale);
+        for (((d, &v), &g), &w) in dx.iter_mut().zip(x).zip(dy).zip(weight) {
+            let xhat = (v - mean) * rstd;
+            *d = rstd * (g * w - mean_g - xhat * mean_g_xhat);
+        }
+    }
+    (dweight, dbias)
+}
+
+impl LayerNormOp {
+    fn forward<T: Real>(&self, x: &[T], weight: &[T], bias: &[T]) -> Vec<T> {
+        let width = weight.len();
+        let mut out = vec![T::default(); x.len()];
+        let mut statistics = vec![(0.0, 0.0); x.len() / width];
+        out.par_chunks_mut(ROWS_PER_TASK * width)
+            .zip(x.par_chunks(ROWS_PER_TASK * width))
+            .zip(statistics.par_chunks_mut(ROWS_PER_TASK))
+            .for_each(|((out, x), stats)| {
+                with_avx2_fma(|| forward_rows(x, weight, bias, self.eps, out, stats))
+            });
+        *self.statistics.lock().expect("not poisoned") = statistics;
+        out
+    }
+
+    fn backward<T: Real + WithDType>(
+        &self,
+        x: &Tensor,
+        weight: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Tensor, Tensor, Tensor)> {
+        let statistics = self.statistics.lock().expect("not poisoned");
+        let views = [
+            CpuView::new(x, NAME, "x"),
+            CpuView::new(weight, NAME, "weight"),
+            CpuView::new(dy, NAME, "output gradient"),
+        ];
+        let (xs, w, g) = (
+            views[0].slice::<T>()?,
+            views[1].slice::<T>()?,
+            views[2].slice::<T>()?,
+        );
+        let width = w.len();
+        if statistics.len() * width != xs.len() {
+            candle_core::bail!("{NAME}: backward called without its forward pass");
+        }
+        let mut dx = vec![T::default(); xs.len()];
+        let partial: Vec<(Vec<T>, Vec<T>)> = dx
+            .par_chunks_mut(ROWS_PER_TASK * width)
+            .zip(xs.par_chunks(ROWS_PER_TASK * width))
+            .zip(g.par_chunks(ROWS_PER_TASK * width))
+            .zip(statistics.par_chunks(ROWS_PER_TASK))
+            .map(|(((dx, x), g), stats)| with_avx2_fma(|| backward_rows(x, w, g, stats, dx)))
+            .collect();
+        let mut dweight = vec![T::default(); width];
+        let mut dbias = vec![T::default(); width];
+        for (pw, pb) in partial {
+            dweight.iter_mut().zip(pw).for_each(|(a, b)| *a += b);
+            dbias.iter_mut().zip(pb).for_each(|(a, b)| *a += b);
+        }
+        let device = x.device();
+        Ok((
+            Tensor::from_vec(dx, x.shape(), device)?,
+            Tensor::from_vec(dweight, width, device)?,
+            Tensor::from_vec(dbias, width, device)?,
+        ))
+    }
+}
+
+impl CustomOp3 for LayerNormOp {
+    fn name(&self) -> &'static str {
+        NAME
+    }
+
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+        s3: &CpuStorage,
+        l3: &Layout,
+    ) -> Result<(CpuStorage, Shape)> {
+        width(l1, l2, l3)?;
+        let storage = match (s1, s2, s3) {
+            (CpuStorage::F32(x), CpuStorage::F32(w), CpuStorage::F32(b)) => {
+                CpuStorage::F32(self.forward(
+                    contiguous(x, l1, NAME, "x")?,
+                    contiguous(w, l2, NAME, "weight")?,
+                    contiguous(b, l3, NAME, "bias")?,
+                ))
+            }
+            (CpuStorage::F64(x), CpuStorage::F64(w), CpuStorage::F64(b)) => {
+                CpuStorage::F64(self.forward(
+                    contiguous(x, l1, NAME, "x")?,
+                    contiguous(w, l2, NAME, "weight")?,
+                    contiguous(b, l3, NAME, "bias")?,
+                ))
+            }
+            _ => candle_core::bail!("{NAME}: x, weight and bias must all be f32 or all f64"),
+        };
+        Ok((storage, l1.shape().clone()))
+    }
+
+    fn bwd(
+        &self,
+        x: &Tensor,
+        weight: &Tensor,
+        _bias: &Tensor,
+        _out: &Tensor,
+        dy: &Tensor,
+    ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
+        let dy = dy.contiguous()?;
+        let (dx, dw, db) = match x.dtype() {
+            DType::F32 => self.backward::<f32>(x, weight, &dy)?,
+            DType::F64 => self.backward::<f64>(x, weight, &dy)?,
+            other => candle_core::bail!("{NAME}: unsupported dtype {other:?}"),
+        };
+        Ok((Some(dx), Some(dw), Some(db)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{Device, Var, D};
+
+    use super::*;
+    use crate::test_values::values;
+
+    fn composed(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Tensor {
+        let centred = x
+            .broadcast_sub(&x.mean_keepdim(D::Minus1).unwrap())
+            .unwrap();
+        let variance = centred.sqr().unwrap().mean_keepdim(D::Minus1).unwrap();
+        centred
+            .broadcast_div(&(variance + eps).unwrap().sqrt().unwrap())
+            .unwrap()
+            .broadcast_mul(weight)
+            .unwrap()
+            .broadcast_add(bias)
+            .unwrap()
+    }
+
+    #[test]
+    fn matches_the_composition_and_its_gradients() {
+        let device = Device::Cpu;
+        // 600 rows: more than two parallel tasks.
+        let x = Var::from_vec(values(600 * 7, 1, 3.0), (2, 300, 7), &device).unwrap();
+        let weight = Var::from_vec(values(7, 2, 1.5), 7, &device).unwrap();
+        let bias = Var::from_vec(values(7, 3, 1.0), 7, &device).unwrap();
+        let probe = Tensor::from_vec(values(600 * 7, 4, 1.0), (2, 300, 7), &device).unwrap();
+        let fused = layer_norm(&x, &weight, &bias, 1e-5).unwrap();
+        let reference = composed(&x, &weight, &bias, 1e-5);
+        let diff = |a: &Tensor, b: &Tensor| {
+            (a - b)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .max(0)
+                .unwrap()
+                .to_scalar::<f64>()
+                .unwrap()
+        };
+        assert!(diff(&fused, &reference) < 1e-12);
+        let grads = (fused * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        let reference_grads = (reference * &probe)
+            .unwrap()
+            .sum_all()
+            .unwrap()
+            .backward()
+            .unwrap();
+        for var in [&x, &weight, &bias] {
+            let d = diff(grads.get(var).unwrap(), reference_grads.get(var).unwrap());
+            assert!(d < 1e-11, "gradient differs by {d}");
+        }
+    }
+
+    #[test]
+    fn input_gradient_matches_finite_differences() {
+        let device = Device::Cpu;
+        let x = Var::from_vec(values(3 * 5, 5, 2.0), (3, 5), &device).unwrap();
+        let weight = Tensor::from_vec(values(5, 6, 1.0), 5, &device).unwrap();
+        let bias = Tensor::from_vec(values(5, 7, 1.0), 5, &device).unwrap();
+        let probe = Tensor::from_vec(values(15, 8, 1.0), (3, 5), &device).unwrap();
+        let loss = |x: &Tensor| {
+            (layer_norm(x, &weight, &bias, 1e-5).unwrap() * &probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+        };
+        let analytic: Vec<f64> = loss(&x)
+            .backward()
+            .unwrap()
+            .get(&x)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let base: Vec<f64> = x.flatten_all().unwrap().to_vec1().unwrap();
+        for (i, a) in analytic.iter().enumerate() {
+            let at = |delta: f64| {
+                let mut moved = base.clone();
+                moved[i] += delta;
+                let t = Tensor::from_vec(moved, (3, 5), &device).unwrap();
+                loss(&t).to_scalar::<f64>().unwrap()
+            };
+            let numeric = (at(1e-6) - at(-1e-6)) / 2e-6;
+            assert!((numeric - a).abs() < 1e-7, "[{i}] {numeric} vs {a}");
+        }
+    }
+}
