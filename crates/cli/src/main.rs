@@ -7,10 +7,10 @@ mod progress;
 
 use clap::{Parser, Subcommand};
 
-/// mimalloc: candle's large temporaries cost much system time in the default allocator
-/// (a training step ran 1.7x faster with it, DESIGN.md).
+/// mimalloc, configured by [`dnalm_nn::allocator::configure`]: candle's large
+/// temporaries cost much system time in the default allocator (DESIGN.md).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: dnalm_nn::allocator::Allocator = dnalm_nn::allocator::Allocator;
 
 /// DNA language models: sequence data, tokenizers, n-gram and neural language models,
 /// evaluation.
@@ -45,6 +45,7 @@ enum Command {
 }
 
 fn main() -> std::process::ExitCode {
+    dnalm_nn::allocator::configure();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args),

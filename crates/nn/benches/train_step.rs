@@ -18,7 +18,7 @@ use dnalm_train::optimizer::{AdamW, AdamWConfig};
 use rand::Rng;
 
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: dnalm_nn::allocator::Allocator = dnalm_nn::allocator::Allocator;
 
 /// Median milliseconds of a full train step (forward, loss, backward, AdamW) on random
 /// nucleotide tokens.
@@ -75,6 +75,7 @@ fn median_step_ms(
 }
 
 fn main() {
+    dnalm_nn::allocator::configure();
     let which: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| a != "--bench")

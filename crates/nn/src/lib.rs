@@ -5,6 +5,7 @@
 //! masked cross-entropy ([`loss`]). [`token_lm`] puts a network and its tokenizer
 //! together: trainable, and scored through the shared language-model interface.
 
+pub mod allocator;
 pub mod attention_op;
 pub mod cpu;
 pub mod gpt;
@@ -13,6 +14,7 @@ pub mod loss;
 pub mod lstm;
 pub mod lstm_op;
 pub mod matmul;
+pub mod packed_matmul;
 pub mod params;
 pub mod real;
 pub mod rope;

@@ -22,8 +22,12 @@ use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
 
 use rayon::prelude::*;
 
-use crate::matmul::{matmul, matmul_single, MatRef};
+use crate::cpu::{contiguous, has_avx2_fma, CpuView};
+use crate::matmul::{matmul, MatRef};
+use crate::packed_matmul::{matmul_packed, PackedRhs};
 use crate::real::Real;
+
+const NAME: &str = "lstm";
 
 /// What the forward pass keeps for the backward pass.
 #[derive(Debug, Default)]
@@ -72,13 +76,6 @@ fn dims(xp: &Layout, w: &Layout, bias: &Layout) -> Result<Dims> {
     })
 }
 
-fn contiguous<'a, T>(data: &'a [T], layout: &Layout, what: &str) -> Result<&'a [T]> {
-    match layout.contiguous_offsets() {
-        Some((start, end)) => Ok(&data[start..end]),
-        None => candle_core::bail!("lstm: {what} must be contiguous"),
-    }
-}
-
 /// Forward recurrence: returns hidden states `(T, B, H)`, activated gates `(T, B, 4H)`
 /// and cell states `(T, B, H)`.
 #[inline(always)]
@@ -96,8 +93,8 @@ fn forward<T: Real>(xp: &[T], w: &[T], bias: &[T], d: Dims) -> (Vec<T>, Vec<T>, 
     }
     let mut cells = vec![T::default(); steps * bh];
     let zeros = vec![T::default(); bh];
-    // W_hh^T, row-major (H, 4H): the layout the GEMM reads fastest.
-    let w_t = transpose(w, 4 * hidden, hidden);
+    // W_hh^T (H, 4H), packed once for the products of every step.
+    let w_t = PackedRhs::new(MatRef::new(w, 4 * hidden, hidden).t());
     let rows_per_task = batch.div_ceil(rayon::current_num_threads()).max(1);
     for t in 0..steps {
         let (before, rest) = hiddens.split_at_mut(t * bh);
@@ -122,13 +119,7 @@ fn forward<T: Real>(xp: &[T], w: &[T], bias: &[T], d: Dims) -> (Vec<T>, Vec<T>, 
             .zip(cells_rest[..bh].par_chunks_mut(rows_per_task * hidden))
             .zip(rest[..bh].par_chunks_mut(rows_per_task * hidden))
             .for_each(|((((gates, h_prev), c_prev), c_out), h_out)| {
-                let rows = h_prev.len() / hidden;
-                matmul_single(
-                    gates,
-                    MatRef::new(h_prev, rows, hidden),
-                    MatRef::new(&w_t, hidden, 4 * hidden),
-                    true,
-                );
+                matmul_packed(gates, h_prev, &w_t, true);
                 let cells = c_prev
                     .chunks_exact(hidden)
                     .zip(c_out.chunks_exact_mut(hidden));
@@ -142,17 +133,6 @@ fn forward<T: Real>(xp: &[T], w: &[T], bias: &[T], d: Dims) -> (Vec<T>, Vec<T>, 
             });
     }
     (hiddens, gates, cells)
-}
-
-/// A row-major `rows x cols` matrix transposed.
-fn transpose<T: Real>(m: &[T], rows: usize, cols: usize) -> Vec<T> {
-    let mut out = vec![T::default(); rows * cols];
-    for (r, row) in m.chunks_exact(cols).enumerate() {
-        for (c, &value) in row.iter().enumerate() {
-            out[c * rows + r] = value;
-        }
-    }
-    out
 }
 
 /// Activates one batch row's gates in place (`i f g o`, each `H` wide) and computes its
@@ -251,13 +231,6 @@ unsafe fn backward_avx2<T: Real>(
     backward(w, h, gates, cells, grad, d)
 }
 
-fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
-    #[cfg(not(target_arch = "x86_64"))]
-    false
-}
-
 /// Runs the forward recurrence, with AVX2 and FMA when the processor has them.
 fn run_forward<T: Real>(xp: &[T], w: &[T], bias: &[T], d: Dims) -> (Vec<T>, Vec<T>, Vec<T>) {
     #[cfg(target_arch = "x86_64")]
@@ -307,6 +280,7 @@ fn backward<T: Real>(
     let mut dh_next = vec![T::default(); bh];
     let mut dc_next = vec![T::default(); bh];
     let zeros = vec![T::default(); bh];
+    let w_packed = PackedRhs::new(MatRef::new(w, 4 * hidden, hidden));
     let rows_per_task = batch.div_ceil(rayon::current_num_threads()).max(1);
     for t in (0..steps).rev() {
         let c_prev = if t == 0 {
@@ -341,12 +315,7 @@ fn backward<T: Real>(
                         &mut da[r * 4 * hidden..(r + 1) * 4 * hidden],
                     );
                 }
-                matmul_single(
-                    dh,
-                    MatRef::new(da, rows, 4 * hidden),
-                    MatRef::new(w, 4 * hidden, hidden),
-                    false,
-                );
+                matmul_packed(dh, da, &w_packed, false);
             });
     }
     // dW_hh = sum over t of da_t^T h_{t-1} (h_{-1} = 0): one large product over all
@@ -373,9 +342,9 @@ fn inputs<'a, T>(
     (bias, l3): (&'a [T], &Layout),
 ) -> Result<(&'a [T], &'a [T], &'a [T])> {
     Ok((
-        contiguous(xp, l1, "xp")?,
-        contiguous(w, l2, "w_hh")?,
-        contiguous(bias, l3, "bias")?,
+        contiguous(xp, l1, NAME, "xp")?,
+        contiguous(w, l2, NAME, "w_hh")?,
+        contiguous(bias, l3, NAME, "bias")?,
     ))
 }
 
@@ -415,26 +384,32 @@ impl CustomOp3 for LstmRecurrence {
     fn bwd(
         &self,
         xp: &Tensor,
-        w: &Tensor,
+        w_hh: &Tensor,
         bias: &Tensor,
         res: &Tensor,
         grad_res: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let d = dims(xp.layout(), w.layout(), bias.layout())?;
+        let d = dims(xp.layout(), w_hh.layout(), bias.layout())?;
+        let grad_res = grad_res.contiguous()?;
+        let views = [
+            CpuView::new(w_hh, NAME, "w_hh"),
+            CpuView::new(res, NAME, "hidden states"),
+            CpuView::new(&grad_res, NAME, "output gradient"),
+        ];
         let saved = std::mem::take(&mut *self.saved.lock().expect("not poisoned"));
         let (grad_xp, grad_w, grad_bias) = match (saved, xp.dtype()) {
             (Saved::F32 { gates, cells }, DType::F32) => {
-                let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<f32>();
+                let [w, h, g] = views.each_ref().map(|v| v.slice::<f32>());
                 gradient_tensors(
-                    run_backward(&flat(w)?, &flat(res)?, &gates, &cells, &flat(grad_res)?, d),
-                    [xp, w, bias],
+                    run_backward(w?, h?, &gates, &cells, g?, d),
+                    [xp, w_hh, bias],
                 )?
             }
             (Saved::F64 { gates, cells }, DType::F64) => {
-                let flat = |t: &Tensor| t.flatten_all()?.to_vec1::<f64>();
+                let [w, h, g] = views.each_ref().map(|v| v.slice::<f64>());
                 gradient_tensors(
-                    run_backward(&flat(w)?, &flat(res)?, &gates, &cells, &flat(grad_res)?, d),
-                    [xp, w, bias],
+                    run_backward(w?, h?, &gates, &cells, g?, d),
+                    [xp, w_hh, bias],
                 )?
             }
             _ => candle_core::bail!("lstm: backward called without a matching forward pass"),

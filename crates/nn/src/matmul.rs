@@ -43,7 +43,7 @@ impl<'a, T> MatRef<'a, T> {
     }
 
     /// (rows, cols) as used.
-    fn shape(&self) -> (usize, usize) {
+    pub fn shape(&self) -> (usize, usize) {
         if self.transposed {
             (self.cols, self.rows)
         } else {
@@ -52,7 +52,7 @@ impl<'a, T> MatRef<'a, T> {
     }
 
     /// (row stride, column stride) as used.
-    fn strides(&self) -> (isize, isize) {
+    pub fn strides(&self) -> (isize, isize) {
         if self.transposed {
             (1, self.cols as isize)
         } else {

@@ -1,0 +1,297 @@
+//! Products with a right-hand matrix packed once and reused many times: the recurrent
+//! weight of an LSTM is multiplied by a small batch of states at every time step.
+//!
+//! A general GEMM (the `gemm` crate) repacks its right-hand side on every call; for
+//! 16 x 256 by 256 x 1024 products that repacking is a large share of the work. Here
+//! the right-hand side is packed into panels of 16 columns (zero-padded), each panel
+//! stored as `k` rows of 16 contiguous values. For f32 on processors with AVX-512 the
+//! kernel keeps a tile of 4 rows x 32 columns in eight vector registers (two panel
+//! loads, four broadcasts and eight fused multiply-adds per step of `k`); elsewhere
+//! (and for tile edges) a plain loop does the same arithmetic.
+//! Written by hand because no maintained crate exposes pre-packed GEMM operands.
+
+use std::any::TypeId;
+
+use crate::matmul::MatRef;
+use crate::real::Real;
+
+/// Columns per packed panel.
+const PANEL: usize = 16;
+/// Rows per register tile.
+const TILE_ROWS: usize = 4;
+/// Full panels per AVX-512 tile.
+const WIDE_PANELS: usize = 4;
+
+/// A `k x n` right-hand matrix packed for [`matmul_packed`].
+pub struct PackedRhs<T> {
+    panels: Vec<T>,
+    k: usize,
+    n: usize,
+}
+
+impl<T: Real> PackedRhs<T> {
+    /// Packs `rhs` (as used, possibly transposed).
+    pub fn new(rhs: MatRef<'_, T>) -> Self {
+        let (k, n) = rhs.shape();
+        let (row_stride, col_stride) = rhs.strides();
+        let panels_count = n.div_ceil(PANEL);
+        let mut panels = vec![T::default(); panels_count * k * PANEL];
+        for (p, panel) in panels.chunks_exact_mut(k * PANEL).enumerate() {
+            for (row, out) in panel.chunks_exact_mut(PANEL).enumerate() {
+                for (c, value) in out.iter_mut().enumerate() {
+                    let col = p * PANEL + c;
+                    if col < n {
+                        *value = rhs.data[row * row_stride as usize + col * col_stride as usize];
+                    }
+                }
+            }
+        }
+        Self { panels, k, n }
+    }
+
+    fn panel(&self, index: usize) -> &[T] {
+        &self.panels[index * self.k * PANEL..(index + 1) * self.k * PANEL]
+    }
+}
+
+/// `dst (m x n) = lhs (m x k, row-major) x rhs`, or `+=` when `accumulate`; runs on the
+/// calling thread.
+pub fn matmul_packed<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accumulate: bool) {
+    let (k, n) = (rhs.k, rhs.n);
+    assert!(k > 0 && lhs.len().is_multiple_of(k), "lhs does not have {k} columns");
+    let m = lhs.len() / k;
+    assert_eq!(dst.len(), m * n, "destination does not match the product");
+    product(dst, lhs, rhs, accumulate);
+}
+
+fn product<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accumulate: bool) {
+    let (k, n) = (rhs.k, rhs.n);
+    let m = lhs.len() / k;
+    let panels = n.div_ceil(PANEL);
+    let fast = avx512::usable::<T>();
+    let mut row = 0;
+    while row < m {
+        let rows = (m - row).min(TILE_ROWS);
+        let mut panel = 0;
+        while panel < panels {
+            let wide = rows == TILE_ROWS && (panel + WIDE_PANELS) * PANEL <= n && fast;
+            if wide {
+                // SAFETY: `usable` checked that T is f32 and the processor has
+                // AVX-512F; the 4 rows and 4 full panels lie inside the matrices.
+                unsafe { avx512::tile(dst, lhs, rhs, row, panel, accumulate) };
+                panel += WIDE_PANELS;
+                continue;
+            }
+            let pair = panel + 1 < panels;
+            match (rows, pair) {
+                (TILE_ROWS, true) => tile::<T, TILE_ROWS, 2>(dst, lhs, rhs, row, panel, accumulate),
+                (TILE_ROWS, false) => {
+                    tile::<T, TILE_ROWS, 1>(dst, lhs, rhs, row, panel, accumulate)
+                }
+                (_, true) => {
+                    for r in row..row + rows {
+                        tile::<T, 1, 2>(dst, lhs, rhs, r, panel, accumulate);
+                    }
+                }
+                (_, false) => {
+                    for r in row..row + rows {
+                        tile::<T, 1, 1>(dst, lhs, rhs, r, panel, accumulate);
+                    }
+                }
+            }
+            panel += if pair { 2 } else { 1 };
+        }
+        row += rows;
+    }
+}
+
+/// `ROWS` rows starting at `row` times `PANELS` panels starting at `panel`.
+#[inline(always)]
+fn tile<T: Real, const ROWS: usize, const PANELS: usize>(
+    dst: &mut [T],
+    lhs: &[T],
+    rhs: &PackedRhs<T>,
+    row: usize,
+    panel: usize,
+    accumulate: bool,
+) {
+    let (k, n) = (rhs.k, rhs.n);
+    let mut acc = [[[T::default(); PANEL]; PANELS]; ROWS];
+    let lhs_rows: [&[T]; ROWS] = std::array::from_fn(|r| &lhs[(row + r) * k..(row + r + 1) * k]);
+    let panel_data: [&[T]; PANELS] = std::array::from_fn(|p| rhs.panel(panel + p));
+    for kk in 0..k {
+        let b: [&[T; PANEL]; PANELS] = std::array::from_fn(|p| {
+            panel_data[p][kk * PANEL..(kk + 1) * PANEL]
+                .try_into()
+                .expect("panel row")
+        });
+        for r in 0..ROWS {
+            let a = lhs_rows[r][kk];
+            for p in 0..PANELS {
+                for c in 0..PANEL {
+                    acc[r][p][c] += a * b[p][c];
+                }
+            }
+        }
+    }
+    for (r, acc_row) in acc.iter().enumerate() {
+        let out_row = &mut dst[(row + r) * n..(row + r + 1) * n];
+        for (p, acc_panel) in acc_row.iter().enumerate() {
+            let first = (panel + p) * PANEL;
+            let width = PANEL.min(n - first);
+            let out = &mut out_row[first..first + width];
+            if accumulate {
+                out.iter_mut().zip(acc_panel).for_each(|(o, &a)| *o += a);
+            } else {
+                out.copy_from_slice(&acc_panel[..width]);
+            }
+        }
+    }
+}
+
+/// The AVX-512 kernel for full 4 x 32 tiles of f32.
+mod avx512 {
+    use super::*;
+
+    /// Whether the AVX-512 kernel can run for element type `T`.
+    pub fn usable<T: 'static>() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return TypeId::of::<T>() == TypeId::of::<f32>() && is_x86_feature_detected!("avx512f");
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    }
+
+    /// Rows `row..row + 4` times panels `panel..panel + 4` (64 columns).
+    ///
+    /// # Safety
+    /// `T` must be f32, the processor must have AVX-512F, and the tile must lie inside
+    /// the matrices (checked by the caller's loop bounds).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f")]
+    pub unsafe fn tile<T: Real>(
+        dst: &mut [T],
+        lhs: &[T],
+        rhs: &PackedRhs<T>,
+        row: usize,
+        panel: usize,
+        accumulate: bool,
+    ) {
+        use std::arch::x86_64::*;
+        let (k, n) = (rhs.k, rhs.n);
+        let lhs = lhs.as_ptr() as *const f32;
+        let panels: [*const f32; WIDE_PANELS] =
+            std::array::from_fn(|p| rhs.panel(panel + p).as_ptr() as *const f32);
+        let rows: [*const f32; TILE_ROWS] = std::array::from_fn(|r| lhs.add((row + r) * k));
+        let mut acc = [[_mm512_setzero_ps(); WIDE_PANELS]; TILE_ROWS];
+        for kk in 0..k {
+            let b: [__m512; WIDE_PANELS] =
+                std::array::from_fn(|p| _mm512_loadu_ps(panels[p].add(kk * PANEL)));
+            for r in 0..TILE_ROWS {
+                let a = _mm512_set1_ps(*rows[r].add(kk));
+                for p in 0..WIDE_PANELS {
+                    acc[r][p] = _mm512_fmadd_ps(a, b[p], acc[r][p]);
+                }
+            }
+        }
+        let dst = dst.as_mut_ptr() as *mut f32;
+        for (r, acc_row) in acc.iter().enumerate() {
+            for (p, &value) in acc_row.iter().enumerate() {
+                let out = dst.add((row + r) * n + (panel + p) * PANEL);
+                let value = if accumulate {
+                    _mm512_add_ps(_mm512_loadu_ps(out), value)
+                } else {
+                    value
+                };
+                _mm512_storeu_ps(out, value);
+            }
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    pub unsafe fn tile<T: Real>(
+        _: &mut [T],
+        _: &[T],
+        _: &PackedRhs<T>,
+        _: usize,
+        _: usize,
+        _: bool,
+    ) {
+        unreachable!("usable() is false off x86_64")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::matmul::matmul;
+    use crate::test_values::values;
+
+    #[test]
+    fn matches_the_general_product_for_every_shape_tail() {
+        for (m, k, n) in [
+            (16, 256, 1024),
+            (7, 5, 37),
+            (1, 3, 16),
+            (5, 9, 15),
+            (4, 2, 33),
+        ] {
+            let lhs = values(m * k, 1, 1.0);
+            let rhs = values(k * n, 2, 1.0);
+            let start = values(m * n, 3, 1.0);
+            for transposed in [false, true] {
+                let rhs_ref = if transposed {
+                    // The same matrix stored transposed.
+                    let stored: Vec<f64> = (0..n * k).map(|i| rhs[(i % k) * n + i / k]).collect();
+                    let packed = PackedRhs::new(MatRef::new(&stored, n, k).t());
+                    (packed, stored)
+                } else {
+                    (PackedRhs::new(MatRef::new(&rhs, k, n)), rhs.clone())
+                };
+                for accumulate in [false, true] {
+                    let mut expected = start.clone();
+                    matmul(
+                        &mut expected,
+                        MatRef::new(&lhs, m, k),
+                        MatRef::new(&rhs, k, n),
+                        accumulate,
+                    );
+                    let mut got = start.clone();
+                    matmul_packed(&mut got, &lhs, &rhs_ref.0, accumulate);
+                    let worst = got
+                        .iter()
+                        .zip(&expected)
+                        .map(|(a, b)| (a - b).abs())
+                        .fold(0.0, f64::max);
+                    assert!(worst < 1e-12, "{m}x{k}x{n}: {worst}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_f32_kernel_matches_the_general_product() {
+        // Full 4 x 64 tiles (the AVX-512 kernel where the processor has it) and edges.
+        for (m, k, n) in [(16, 256, 1024), (9, 3, 80), (4, 1, 64)] {
+            let lhs: Vec<f32> = values(m * k, 4, 1.0).iter().map(|&v| v as f32).collect();
+            let rhs: Vec<f32> = values(k * n, 5, 1.0).iter().map(|&v| v as f32).collect();
+            let packed = PackedRhs::new(MatRef::new(&rhs, k, n));
+            for accumulate in [false, true] {
+                let mut expected = vec![0.5f32; m * n];
+                matmul(
+                    &mut expected,
+                    MatRef::new(&lhs, m, k),
+                    MatRef::new(&rhs, k, n),
+                    accumulate,
+                );
+                let mut got = vec![0.5f32; m * n];
+                matmul_packed(&mut got, &lhs, &packed, accumulate);
+                let worst = got
+                    .iter()
+                    .zip(&expected)
+                    .map(|(a, b)| (a - b).abs())
+                    .fold(0.0, f32::max);
+                assert!(worst < 1e-4, "{m}x{k}x{n}: {worst}");
+            }
+        }
+    }
+}
