@@ -8,16 +8,21 @@
 pub mod allocator;
 pub mod attention_op;
 pub mod cpu;
+pub mod dropout;
+pub mod encoder;
 pub mod gpt;
+pub mod heads;
 pub mod layer_norm;
 pub mod loss;
 pub mod lstm;
 pub mod lstm_op;
+pub mod masked_lm;
 pub mod matmul;
 pub mod packed_matmul;
 pub mod params;
 pub mod real;
 pub mod rope;
+pub mod run_files;
 pub mod swiglu_op;
 #[cfg(test)]
 mod test_values;

@@ -58,7 +58,10 @@ impl<T: Real> PackedRhs<T> {
 /// calling thread.
 pub fn matmul_packed<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accumulate: bool) {
     let (k, n) = (rhs.k, rhs.n);
-    assert!(k > 0 && lhs.len().is_multiple_of(k), "lhs does not have {k} columns");
+    assert!(
+        k > 0 && lhs.len().is_multiple_of(k),
+        "lhs does not have {k} columns"
+    );
     let m = lhs.len() / k;
     assert_eq!(dst.len(), m * n, "destination does not match the product");
     product(dst, lhs, rhs, accumulate);

@@ -27,6 +27,11 @@ impl ParamStore {
         }
     }
 
+    /// The device the parameters live on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
     fn insert(&mut self, name: &str, values: Vec<f32>, shape: &[usize]) -> Result<Tensor> {
         let var = Var::from_tensor(&Tensor::from_vec(values, shape, &self.device)?)?;
         let tensor = var.as_tensor().clone();

@@ -20,6 +20,7 @@ use crate::gpt::{Gpt, GptConfig};
 use crate::loss::masked_cross_entropy;
 use crate::lstm::{LstmConfig, LstmLm, LstmState};
 use crate::params::ParamStore;
+use crate::run_files::{read_run, write_run};
 
 /// What `config.json` of a language-model run holds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -81,33 +82,18 @@ impl TokenLm {
 
     /// Loads a run folder (`config.json`, `tokenizer.json`, `model.safetensors`).
     pub fn load(run: &Path, device: &Device) -> Result<Self, String> {
-        let read = |name: &str| {
-            std::fs::read_to_string(run.join(name))
-                .map_err(|err| format!("{}: {err}", run.join(name).display()))
-        };
-        let config: NetworkConfig = serde_json::from_str(&read("config.json")?)
-            .map_err(|err| format!("{}: {err}", run.join("config.json").display()))?;
-        let tokenizer =
-            dnalm_tokenize::load(&run.join("tokenizer.json")).map_err(|err| err.to_string())?;
+        let (config, tokenizer, weights) = read_run(run, device)?;
         let model = Self::new(config, tokenizer, 0, device).map_err(|err| err.to_string())?;
-        let weights_path = run.join("model.safetensors");
-        let weights = candle_core::safetensors::load(&weights_path, device)
-            .map_err(|err| format!("{}: {err}", weights_path.display()))?;
         model
             .load_weights(&weights)
-            .map_err(|err| format!("{}: {err}", weights_path.display()))?;
+            .map_err(|err| format!("{}: {err}", run.join("model.safetensors").display()))?;
         Ok(model)
     }
 
     /// Writes a new run folder's `config.json`, `tokenizer.json` and initial
     /// `model.safetensors` (what [`TokenLm::load`] reads back).
     pub fn save_run(&self, run: &RunDir) -> Result<(), String> {
-        run.write_json("config.json", &self.config)
-            .map_err(|err| err.to_string())?;
-        dnalm_tokenize::save(self.tokenizer.as_ref(), &run.path().join("tokenizer.json"))
-            .map_err(|err| err.to_string())?;
-        run.save_weights(&self.weights())
-            .map_err(|err| err.to_string())
+        write_run(run, &self.config, self.tokenizer.as_ref(), &self.weights())
     }
 
     /// Number of scalar parameters.
@@ -137,7 +123,7 @@ impl Trainable for TokenLm {
         self.network.params().load(weights)
     }
 
-    fn window_loss(&self, windows: &Tensor) -> candle_core::Result<(Tensor, f64)> {
+    fn window_loss(&self, windows: &Tensor, _seed: u64) -> candle_core::Result<(Tensor, f64)> {
         let (batch, len) = windows.dims2()?;
         let inputs = windows.narrow(1, 0, len - 1)?.contiguous()?;
         let targets = windows.narrow(1, 1, len - 1)?.contiguous()?.flatten_all()?;
@@ -329,7 +315,7 @@ mod tests {
             &Device::Cpu,
         )
         .unwrap();
-        let (loss, count) = model.window_loss(&window).unwrap();
+        let (loss, count) = model.window_loss(&window, 0).unwrap();
         assert_eq!(count, 7.0);
         let from_loss = -(loss.to_scalar::<f32>().unwrap() as f64) * 7.0;
         assert!(
@@ -391,7 +377,7 @@ mod tests {
             &Device::Cpu,
         )
         .unwrap();
-        let (loss, _) = model.window_loss(&window).unwrap();
+        let (loss, _) = model.window_loss(&window, 0).unwrap();
         let from_loss = -(loss.to_scalar::<f32>().unwrap() as f64) * 7.0;
         assert!((model.score(seq).log_prob - from_loss).abs() < 1e-4);
         let generated = model.generate(b"AC", 20, 1.0, &mut dnalm_seq::seeded_rng(2));

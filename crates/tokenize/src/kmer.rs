@@ -148,6 +148,14 @@ impl KmerTokenizer {
 }
 
 impl Tokenizer for KmerTokenizer {
+    fn masking_span(&self) -> usize {
+        if self.overlapping {
+            self.k
+        } else {
+            1
+        }
+    }
+
     fn describe(&self) -> String {
         let layout = if self.overlapping {
             "overlapping"

@@ -29,6 +29,13 @@ pub trait Tokenizer: Send + Sync {
     /// What `tokenizer.json` holds for this tokenizer.
     fn to_file(&self) -> TokenizerFile;
 
+    /// How many consecutive tokens masked-LM pretraining hides together, so that a
+    /// hidden nucleotide cannot be read off the neighbouring tokens: `k` for
+    /// overlapping k-mers (DNABERT), 1 otherwise.
+    fn masking_span(&self) -> usize {
+        1
+    }
+
     /// Tokenizes and wraps in `[CLS] ... [SEP]`.
     fn encode_with_special(&self, seq: &[u8]) -> Encoding {
         self.encode(seq).with_cls_sep(seq.len())

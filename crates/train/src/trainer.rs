@@ -25,9 +25,11 @@ pub trait Trainable {
     fn weights(&self) -> HashMap<String, Tensor>;
     /// Overwrites the weights from a checkpoint.
     fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()>;
-    /// Mean next-token loss of a batch of token windows `(B, L)` and the number of
-    /// predicted tokens it averaged over.
-    fn window_loss(&self, windows: &Tensor) -> candle_core::Result<(Tensor, f64)>;
+    /// Mean loss of a batch of token windows `(B, L)` and the number of predicted
+    /// tokens it averaged over. `seed` is a function of the run's seed and the batch's
+    /// place in training, for objectives that draw at random (masking, dropout), so a
+    /// resumed run draws the same.
+    fn window_loss(&self, windows: &Tensor, seed: u64) -> candle_core::Result<(Tensor, f64)>;
 }
 
 /// How to train.
@@ -127,7 +129,8 @@ pub fn train(
         let (mut loss_sum, mut tokens) = (0.0, 0.0);
         for _ in 0..config.accumulation {
             let batch = data.batch(state.examples_seen, config.batch_size, config.seed, device)?;
-            let (loss, count) = model.window_loss(&batch)?;
+            let batch_seed = config.seed ^ state.examples_seen.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+            let (loss, count) = model.window_loss(&batch, batch_seed)?;
             loss_sum += loss.to_dtype(candle_core::DType::F64)?.to_scalar::<f64>()?;
             tokens += count;
             let micro = (loss / config.accumulation as f64)?.backward()?;
@@ -201,7 +204,7 @@ mod tests {
         fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
             self.table.set(&weights["table.weight"])
         }
-        fn window_loss(&self, windows: &Tensor) -> candle_core::Result<(Tensor, f64)> {
+        fn window_loss(&self, windows: &Tensor, _: u64) -> candle_core::Result<(Tensor, f64)> {
             let (_, len) = windows.dims2()?;
             let inputs = windows.narrow(1, 0, len - 1)?.flatten_all()?;
             let targets = windows.narrow(1, 1, len - 1)?.flatten_all()?;
