@@ -10,11 +10,14 @@ use dnalm_train::checkpoint::RunDir;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+/// What a run folder holds: configuration, tokenizer, weights by name.
+pub type RunContents<C> = (C, Box<dyn Tokenizer>, HashMap<String, Tensor>);
+
 /// The configuration, tokenizer and weights of a run folder; errors name the file.
 pub fn read_run<C: DeserializeOwned>(
     run: &Path,
     device: &Device,
-) -> Result<(C, Box<dyn Tokenizer>, HashMap<String, Tensor>), String> {
+) -> Result<RunContents<C>, String> {
     let config_path = run.join("config.json");
     let text = std::fs::read_to_string(&config_path)
         .map_err(|err| format!("{}: {err}", config_path.display()))?;
