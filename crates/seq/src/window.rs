@@ -82,6 +82,28 @@ pub fn windows(
     Ok(out)
 }
 
+/// Windows of `spec` cut from in-memory sequences (`A C G T N`), skipping those with
+/// too many `N`; the same rule as [`windows`], for data not packed into a corpus.
+pub fn slice_windows<'a>(
+    sequences: impl Iterator<Item = &'a [u8]>,
+    spec: &WindowSpec,
+) -> Result<Vec<&'a [u8]>> {
+    spec.validate()?;
+    let max_n = (spec.max_n_fraction * spec.len as f64).floor() as usize;
+    let mut out = Vec::new();
+    for seq in sequences {
+        let mut start = 0;
+        while start + spec.len <= seq.len() {
+            let window = &seq[start..start + spec.len];
+            if window.iter().filter(|&&b| b == b'N').count() <= max_n {
+                out.push(window);
+            }
+            start += spec.stride;
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +156,17 @@ mod tests {
             max_n_fraction: 0.0,
         };
         assert!(windows(&corpus, &bad, |_| 0..1).is_err());
+    }
+
+    #[test]
+    fn slice_windows_skip_n_and_tails() {
+        let spec = WindowSpec {
+            len: 4,
+            stride: 4,
+            max_n_fraction: 0.25,
+        };
+        let seqs: [&[u8]; 2] = [b"ACGTNNACGTAC", b"ACG"];
+        let got = slice_windows(seqs.into_iter(), &spec).unwrap();
+        assert_eq!(got, vec![&b"ACGT"[..], b"GTAC"]);
     }
 }

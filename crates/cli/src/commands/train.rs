@@ -9,14 +9,17 @@ use candle_core::Device;
 use clap::{Args, Subcommand, ValueEnum};
 use dnalm_eval::perplexity::perplexity;
 use dnalm_lm::SequenceModel;
+use dnalm_nn::encoder::EncoderConfig;
 use dnalm_nn::gpt::GptConfig;
 use dnalm_nn::lstm::LstmConfig;
+use dnalm_nn::masked_lm::MaskedLm;
 use dnalm_nn::token_lm::{NetworkConfig, TokenLm};
 use dnalm_seq::split::hold_out;
-use dnalm_tokenize::{NucleotideTokenizer, Tokenizer};
+use dnalm_seq::window::{slice_windows, WindowSpec};
+use dnalm_tokenize::{KmerTokenizer, NucleotideTokenizer, Tokenizer};
 use dnalm_train::checkpoint::{RunDir, TrainerState};
 use dnalm_train::optimizer::AdamWConfig;
-use dnalm_train::trainer::{train, Hooks, Outcome, TrainConfig};
+use dnalm_train::trainer::{train, Hooks, Outcome, TrainConfig, Trainable};
 use dnalm_train::windows::WindowDataset;
 
 use crate::input::RecordArgs;
@@ -28,6 +31,9 @@ pub enum TrainCommand {
     /// Train an autoregressive language model (resumes if the run folder has a
     /// checkpoint; Ctrl-C saves one and stops).
     Lm(LmArgs),
+    /// Pretrain a BERT-style masked language model on genome windows (resumes if the
+    /// run folder has a checkpoint; Ctrl-C saves one and stops).
+    Mlm(MlmArgs),
 }
 
 /// Network families.
@@ -76,6 +82,49 @@ pub struct LmArgs {
     #[arg(long, default_value_t = 256)]
     window: usize,
 
+    #[command(flatten)]
+    training: TrainingArgs,
+
+    #[command(flatten)]
+    records: RecordArgs,
+}
+
+/// Arguments of `dnalm train mlm`.
+#[derive(Debug, Args)]
+pub struct MlmArgs {
+    /// Size preset: tiny (width 64, 2 layers, 2 heads, FFN 256) or small (width 128,
+    /// 4 layers, 4 heads, FFN 512).
+    #[arg(long, value_enum, default_value_t = Preset::Small)]
+    preset: Preset,
+
+    /// Tokenizer: `nucleotide`, `kmer6` (overlapping 6-mers, DNABERT), `kmer6-tiled`
+    /// (non-overlapping, Nucleotide Transformer), or a tokenizer.json (e.g. BPE from
+    /// `dnalm tokenizer train`).
+    #[arg(long, default_value = "nucleotide")]
+    tokenizer: String,
+
+    /// Nucleotides per training window (windows are cut end to end).
+    #[arg(long, default_value_t = 510)]
+    window_nt: usize,
+
+    /// Row width in tokens, [CLS] and [SEP] included (longer encodings are cut).
+    #[arg(long, default_value_t = 512)]
+    max_tokens: usize,
+
+    /// Windows with a larger share of N are skipped.
+    #[arg(long, default_value_t = 0.0)]
+    max_n_fraction: f64,
+
+    #[command(flatten)]
+    training: TrainingArgs,
+
+    #[command(flatten)]
+    records: RecordArgs,
+}
+
+/// How long and how to train (shared by every training command).
+#[derive(Debug, Args)]
+pub struct TrainingArgs {
     /// Windows per micro-batch.
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
@@ -123,9 +172,29 @@ pub struct LmArgs {
     /// The run folder (created; resumed if it holds a checkpoint).
     #[arg(long, short, value_name = "DIR")]
     out: PathBuf,
+}
 
-    #[command(flatten)]
-    records: RecordArgs,
+impl TrainingArgs {
+    /// The training loop's configuration.
+    fn train_config(&self) -> TrainConfig {
+        TrainConfig {
+            steps: self.steps,
+            batch_size: self.batch_size,
+            accumulation: self.accumulation,
+            peak_lr: self.lr,
+            warmup_steps: self.warmup,
+            min_lr_ratio: 0.1,
+            adamw: AdamWConfig {
+                weight_decay: self.weight_decay,
+                ..Default::default()
+            },
+            clip_norm: self.clip,
+            eval_every: self.eval_every,
+            patience: self.patience,
+            checkpoint_every: self.checkpoint_every,
+            seed: self.seed,
+        }
+    }
 }
 
 /// Raised by Ctrl-C; the training loop saves a checkpoint and stops when it sees it.
@@ -147,6 +216,7 @@ impl TrainCommand {
     pub fn run(self) -> Result<()> {
         match self {
             TrainCommand::Lm(args) => train_lm(args),
+            TrainCommand::Mlm(args) => train_mlm(args),
         }
     }
 }
@@ -198,49 +268,51 @@ fn preset_config(args: &LmArgs, vocab_size: usize) -> NetworkConfig {
     }
 }
 
+fn encoder_preset(preset: Preset) -> EncoderConfig {
+    let small = preset == Preset::Small;
+    EncoderConfig {
+        vocab_size: 0,
+        d_model: if small { 128 } else { 64 },
+        num_layers: if small { 4 } else { 2 },
+        num_heads: if small { 4 } else { 2 },
+        ffn_dim: if small { 512 } else { 256 },
+        rope_theta: 10000.0,
+        norm_eps: 1e-5,
+    }
+}
+
 fn tokenizer_of(spec: &str) -> Result<Box<dyn Tokenizer>> {
-    if spec == "nucleotide" {
-        return Ok(Box::new(NucleotideTokenizer));
+    match spec {
+        "nucleotide" => return Ok(Box::new(NucleotideTokenizer)),
+        "kmer6" => return Ok(Box::new(KmerTokenizer::new(6, true)?)),
+        "kmer6-tiled" => return Ok(Box::new(KmerTokenizer::new(6, false)?)),
+        _ => {}
     }
     dnalm_tokenize::load(std::path::Path::new(spec)).with_context(|| format!("--tokenizer {spec}"))
 }
 
 fn train_lm(args: LmArgs) -> Result<()> {
     let device = Device::Cpu;
-    let run = RunDir::create(&args.out)?;
-    let resuming = args.out.join("config.json").is_file();
-    let model = if resuming {
-        let model = TokenLm::load(&args.out, &device).map_err(anyhow::Error::msg)?;
-        eprintln!("resuming {} in {}", model.describe(), args.out.display());
+    let training = &args.training;
+    let run = RunDir::create(&training.out)?;
+    let model = if training.out.join("config.json").is_file() {
+        let model = TokenLm::load(&training.out, &device).map_err(anyhow::Error::msg)?;
+        eprintln!(
+            "resuming {} in {}",
+            model.describe(),
+            training.out.display()
+        );
         model
     } else {
         let tokenizer = tokenizer_of(&args.tokenizer)?;
         let config = network_config(&args, tokenizer.vocab_size())?;
-        let model = TokenLm::new(config, tokenizer, args.seed, &device)?;
+        let model = TokenLm::new(config, tokenizer, training.seed, &device)?;
         model.save_run(&run).map_err(anyhow::Error::msg)?;
         model
     };
     let records = args.records.read()?;
-    let (fit, held_out) = hold_out(&records, 0.1, args.seed.wrapping_add(1));
+    let (fit, held_out) = hold_out(&records, 0.1, training.seed.wrapping_add(1));
     let data = WindowDataset::new(model.token_stream(fit.iter().copied()), args.window + 1);
-    let config = TrainConfig {
-        steps: args.steps,
-        batch_size: args.batch_size,
-        accumulation: args.accumulation,
-        peak_lr: args.lr,
-        warmup_steps: args.warmup,
-        min_lr_ratio: 0.1,
-        adamw: AdamWConfig {
-            weight_decay: args.weight_decay,
-            ..Default::default()
-        },
-        clip_norm: args.clip,
-        eval_every: args.eval_every,
-        patience: args.patience,
-        checkpoint_every: args.checkpoint_every,
-        seed: args.seed,
-    };
-    run.write_json("train_config.json", &config)?;
     eprintln!(
         "{}: {} training windows of {} tokens, {} held-out sequences",
         model.describe(),
@@ -251,30 +323,118 @@ fn train_lm(args: LmArgs) -> Result<()> {
     let evaluate = || -> dnalm_train::Result<f64> {
         Ok(perplexity(&model, &held_out, &|_| {}).nats_per_event())
     };
-    let bar = progress::count_bar(args.steps, "training");
-    let stop = stop_flag();
+    run_loop(
+        &model,
+        &data,
+        training,
+        &run,
+        &evaluate,
+        "held-out perplexity",
+        f64::exp,
+    )
+}
+
+fn train_mlm(args: MlmArgs) -> Result<()> {
+    let device = Device::Cpu;
+    let training = &args.training;
+    let run = RunDir::create(&training.out)?;
+    let model = if training.out.join("config.json").is_file() {
+        let model = MaskedLm::load(&training.out, &device).map_err(anyhow::Error::msg)?;
+        eprintln!("resuming in {}", training.out.display());
+        model
+    } else {
+        let tokenizer = tokenizer_of(&args.tokenizer)?;
+        let model = MaskedLm::new(
+            encoder_preset(args.preset),
+            tokenizer,
+            training.seed,
+            &device,
+        )?;
+        model.save_run(&run).map_err(anyhow::Error::msg)?;
+        model
+    };
+    let records = args.records.read()?;
+    let spec = WindowSpec {
+        len: args.window_nt,
+        stride: args.window_nt,
+        max_n_fraction: args.max_n_fraction,
+    };
+    let windows = slice_windows(records.iter().map(|r| &r.seq[..]), &spec)?;
+    let held_out_count = (windows.len() / 50).max(1);
+    if windows.len() <= held_out_count {
+        anyhow::bail!(
+            "only {} windows of {} nt: too little data to hold out 2% for evaluation",
+            windows.len(),
+            args.window_nt
+        );
+    }
+    let (fit, held_out) = windows.split_at(windows.len() - held_out_count);
+    let width = args.max_tokens;
+    let data = WindowDataset::new(model.rows(fit.iter().copied(), width), width);
+    let held_out_rows = model.rows(held_out.iter().copied(), width);
+    eprintln!(
+        "BERT {}x{} ({}, {} parameters): {} training windows of {} nt ({} tokens with \
+         [CLS]/[SEP] and padding), {} held out (the last 2%); masking span {}",
+        model.encoder().config().num_layers,
+        model.encoder().config().d_model,
+        model.tokenizer().describe(),
+        model.parameter_count(),
+        data.len(),
+        args.window_nt,
+        width,
+        held_out_count,
+        model.tokenizer().masking_span()
+    );
+    let evaluate = || -> dnalm_train::Result<f64> {
+        Ok(model.evaluate(&held_out_rows, width, training.batch_size)?)
+    };
+    run_loop(
+        &model,
+        &data,
+        training,
+        &run,
+        &evaluate,
+        "held-out masked-LM loss",
+        |l| l,
+    )
+}
+
+/// The shared part of every training command: the loop with a progress bar, its
+/// configuration written to the run folder, and how it ended.
+fn run_loop(
+    model: &dyn Trainable,
+    data: &WindowDataset,
+    training: &TrainingArgs,
+    run: &RunDir,
+    evaluate: &dyn Fn() -> dnalm_train::Result<f64>,
+    eval_name: &str,
+    shown: fn(f64) -> f64,
+) -> Result<()> {
+    let config = training.train_config();
+    run.write_json("train_config.json", &config)?;
+    let bar = progress::count_bar(training.steps, "training");
     let mut show = |state: &TrainerState, loss: f64| {
         bar.set_position(state.step);
-        let dev = state
+        let best = state
             .best_eval_loss
-            .map_or(String::from("-"), |l| format!("{:.4}", l.exp()));
-        bar.set_message(format!("loss {loss:.4}, best held-out perplexity {dev}"));
+            .map_or(String::from("-"), |l| format!("{:.4}", shown(l)));
+        bar.set_message(format!("loss {loss:.4}, best {eval_name} {best}"));
     };
     let hooks = Hooks {
-        evaluate: &evaluate,
-        stop,
+        evaluate,
+        stop: stop_flag(),
         on_step: &mut show,
     };
-    let outcome = train(&model, &data, &config, &run, &device, hooks)?;
+    let outcome = train(model, data, &config, run, &Device::Cpu, hooks)?;
     bar.finish_and_clear();
     let verb = match outcome {
-        Outcome::Finished => "finished",
-        Outcome::EarlyStopped => "stopped early (held-out perplexity stopped improving)",
-        Outcome::Interrupted => "interrupted; run the same command to resume",
+        Outcome::Finished => "finished".to_string(),
+        Outcome::EarlyStopped => format!("stopped early ({eval_name} stopped improving)"),
+        Outcome::Interrupted => "interrupted; run the same command to resume".to_string(),
     };
     eprintln!(
         "{verb}: {} (metrics.jsonl, checkpoint/, model.safetensors)",
-        args.out.display()
+        training.out.display()
     );
     Ok(())
 }
