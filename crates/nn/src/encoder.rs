@@ -8,43 +8,14 @@
 //! Parameter names: `embedding.weight`, `layers.N.` + the block's names, `norm.{weight,bias}`.
 
 use candle_core::{Device, Result, Tensor};
-use serde::{Deserialize, Serialize};
 
 use crate::layer_norm::LayerNorm;
 use crate::params::ParamStore;
 use crate::rope::Rope;
-use crate::transformer_layer::{AttentionMask, LayerSizes, TransformerLayer};
+use crate::transformer_layer::{AttentionMask, TransformerConfig, TransformerLayer};
 
-/// Sizes of an encoder.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct EncoderConfig {
-    /// Tokens in the vocabulary.
-    pub vocab_size: usize,
-    /// Model width.
-    pub d_model: usize,
-    /// Encoder blocks.
-    pub num_layers: usize,
-    /// Attention heads (`d_model` must split into them, into an even head size).
-    pub num_heads: usize,
-    /// Hidden width of the SwiGLU feed-forward.
-    pub ffn_dim: usize,
-    /// RoPE base.
-    pub rope_theta: f64,
-    /// LayerNorm epsilon.
-    pub norm_eps: f64,
-}
-
-impl EncoderConfig {
-    /// Sizes of each block.
-    pub fn layer_sizes(&self) -> LayerSizes {
-        LayerSizes {
-            d_model: self.d_model,
-            num_heads: self.num_heads,
-            ffn_dim: self.ffn_dim,
-            norm_eps: self.norm_eps,
-        }
-    }
-}
+/// Sizes of a encoder.
+pub type EncoderConfig = TransformerConfig;
 
 /// The encoder.
 pub struct Encoder {

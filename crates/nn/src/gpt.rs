@@ -7,43 +7,14 @@
 //! (see [`crate::transformer_layer`]); `norm.{weight,bias}`, `head.weight`.
 
 use candle_core::{Device, Result, Tensor};
-use serde::{Deserialize, Serialize};
 
 use crate::layer_norm::LayerNorm;
 use crate::params::ParamStore;
 use crate::rope::Rope;
-use crate::transformer_layer::{linear, AttentionMask, LayerSizes, TransformerLayer};
+use crate::transformer_layer::{linear, AttentionMask, TransformerConfig, TransformerLayer};
 
 /// Sizes of a decoder.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct GptConfig {
-    /// Tokens in the vocabulary.
-    pub vocab_size: usize,
-    /// Model width.
-    pub d_model: usize,
-    /// Decoder blocks.
-    pub num_layers: usize,
-    /// Attention heads (`d_model` must divide by it, into an even head size).
-    pub num_heads: usize,
-    /// Hidden width of the SwiGLU feed-forward.
-    pub ffn_dim: usize,
-    /// RoPE base.
-    pub rope_theta: f64,
-    /// LayerNorm epsilon.
-    pub norm_eps: f64,
-}
-
-impl GptConfig {
-    /// Sizes of each block.
-    pub fn layer_sizes(&self) -> LayerSizes {
-        LayerSizes {
-            d_model: self.d_model,
-            num_heads: self.num_heads,
-            ffn_dim: self.ffn_dim,
-            norm_eps: self.norm_eps,
-        }
-    }
-}
+pub type GptConfig = TransformerConfig;
 
 /// The decoder.
 pub struct Gpt {

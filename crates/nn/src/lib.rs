@@ -1,9 +1,15 @@
 //! dnalm's neural models on candle, with fused CPU kernels where profiling shows the
-//! time: [`lstm_op`] runs an LSTM layer over a whole sequence as one custom op with a
-//! hand-written backward ([`matmul`] wraps the `gemm` crate for it), under the LSTM
-//! language model [`lstm`]; [`gpt`] is the transformer decoder. Parameters are named and seeded ([`params`]); the loss is a
-//! masked cross-entropy ([`loss`]). [`token_lm`] puts a network and its tokenizer
-//! together: trainable, and scored through the shared language-model interface.
+//! time, each a custom op with a hand-written backward: [`lstm_op`] (an LSTM layer over
+//! a whole sequence, its per-step products on [`packed_matmul`]), [`attention_op`]
+//! (FlashAttention-style), [`layer_norm`] and [`swiglu_op`]; [`matmul`] wraps the
+//! `gemm` crate and [`cpu`] holds what the kernels share.
+//!
+//! Models: the LSTM language model [`lstm`]; [`transformer_layer`], the block of the
+//! decoder [`gpt`] and the encoder [`encoder`]; [`heads`] (masked-LM, classifier) and
+//! [`masked_lm`] (BERT-style pretraining). Parameters are named and seeded
+//! ([`params`]); [`loss`] is a masked cross-entropy; [`token_lm`] puts an autoregressive
+//! network and its tokenizer together; [`run_files`] reads and writes run folders;
+//! [`allocator`] is the global allocator the binaries use.
 
 pub mod allocator;
 pub mod attention_op;

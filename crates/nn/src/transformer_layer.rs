@@ -9,12 +9,45 @@
 //! `post_attention_layernorm.norm.{weight,bias}`, `ffn.ffn.{w1,w2,w3}.weight`.
 
 use candle_core::{Result, Tensor};
+use serde::{Deserialize, Serialize};
 
 use crate::attention_op::attention;
 use crate::layer_norm::LayerNorm;
 use crate::params::ParamStore;
 use crate::rope::Rope;
 use crate::swiglu_op::swiglu;
+
+/// Sizes of a stack of blocks with a token embedding (the decoder's and the
+/// encoder's `config.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TransformerConfig {
+    /// Tokens in the vocabulary.
+    pub vocab_size: usize,
+    /// Model width.
+    pub d_model: usize,
+    /// Blocks.
+    pub num_layers: usize,
+    /// Attention heads (`d_model` must split into them, into an even head size).
+    pub num_heads: usize,
+    /// Hidden width of the SwiGLU feed-forward.
+    pub ffn_dim: usize,
+    /// RoPE base.
+    pub rope_theta: f64,
+    /// LayerNorm epsilon.
+    pub norm_eps: f64,
+}
+
+impl TransformerConfig {
+    /// Sizes of each block.
+    pub fn layer_sizes(&self) -> LayerSizes {
+        LayerSizes {
+            d_model: self.d_model,
+            num_heads: self.num_heads,
+            ffn_dim: self.ffn_dim,
+            norm_eps: self.norm_eps,
+        }
+    }
+}
 
 /// Sizes of one block.
 #[derive(Debug, Clone, Copy, PartialEq)]
