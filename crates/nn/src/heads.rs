@@ -2,7 +2,7 @@
 //!
 //! - [`MlmHead`], ESM/RoBERTa style as in the MxDNA reference: `dense` (with bias) ->
 //!   GELU (erf) -> LayerNorm -> `decoder` (no bias) + `bias`. Names under `lm_head.`.
-//! - [`ClassifierHead`], as MxDNA's classification head: LayerNorm, pooling ([CLS] or
+//! - [`ClassifierHead`], as MxDNA's classification head: LayerNorm, pooling (`[CLS]` or
 //!   the mean over real tokens), dropout -> `dense` -> tanh -> dropout -> `out_proj`.
 //!   Names under `classifier.`.
 
