@@ -285,6 +285,7 @@ impl FusedAttention {
         [q, k, v, out, dout]: [&Tensor; 5],
         d: Dims,
     ) -> Result<(Tensor, Tensor, Tensor)> {
+        let (shape, device) = (q.shape().clone(), q.device().clone());
         let lse = self.log_sum_exp.lock().expect("not poisoned");
         let views = [
             CpuView::new(q, NAME, "q"),
@@ -323,23 +324,12 @@ impl FusedAttention {
                 with_avx2_fma(|| head_backward(inputs, out, dout, lse, (dq, dk, dv), &head))
             });
         let [dq, dk, dv] = grads;
-        let shape = q_shape(d, q.len());
-        let device = candle_core::Device::Cpu;
         Ok((
             Tensor::from_vec(dq, shape.clone(), &device)?,
             Tensor::from_vec(dk, shape.clone(), &device)?,
             Tensor::from_vec(dv, shape, &device)?,
         ))
     }
-}
-
-fn q_shape(d: Dims, len: usize) -> Shape {
-    Shape::from((
-        len / (d.heads * d.steps * d.head_dim),
-        d.heads,
-        d.steps,
-        d.head_dim,
-    ))
 }
 
 impl CustomOp3 for FusedAttention {
