@@ -2,6 +2,7 @@
 
 mod commands;
 mod input;
+mod model_spec;
 mod models;
 mod progress;
 
@@ -42,6 +43,9 @@ enum Command {
     /// Evaluations shared by every language model.
     #[command(subcommand)]
     Eval(commands::eval::EvalCommand),
+    /// Fine-tune a model on a labelled task (classification or regression) over
+    /// several seeds; early stopping on dev, one test evaluation.
+    Finetune(commands::finetune::FinetuneArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -55,6 +59,7 @@ fn main() -> std::process::ExitCode {
         Command::Train(command) => command.run(),
         Command::Generate(args) => args.run(),
         Command::Eval(command) => command.run(),
+        Command::Finetune(args) => args.run(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -6,13 +6,16 @@
 //!
 //! Models: the LSTM language model [`lstm`]; [`transformer_layer`], the block of the
 //! decoder [`gpt`] and the encoder [`encoder`]; [`heads`] (masked-LM, classifier) and
-//! [`masked_lm`] (BERT-style pretraining). Parameters are named and seeded
+//! [`masked_lm`] (BERT-style pretraining); fine-tuning ([`supervised`]) of
+//! [`sequence_classifier`] and the [`bag_of_tokens`] baseline, saved and loaded by
+//! [`predictor_run`]. Parameters are named and seeded
 //! ([`params`]); [`loss`] is a masked cross-entropy; [`token_lm`] puts an autoregressive
 //! network and its tokenizer together; [`run_files`] reads and writes run folders;
 //! [`allocator`] is the global allocator the binaries use.
 
 pub mod allocator;
 pub mod attention_op;
+pub mod bag_of_tokens;
 pub mod cpu;
 pub mod dropout;
 pub mod encoder;
@@ -26,11 +29,15 @@ pub mod masked_lm;
 pub mod matmul;
 pub mod packed_matmul;
 pub mod params;
+pub mod predictor_run;
 pub mod real;
 pub mod rope;
 pub mod run_files;
+pub mod sequence_classifier;
+pub mod supervised;
 pub mod swiglu_op;
 #[cfg(test)]
 mod test_values;
 pub mod token_lm;
+pub mod token_rows;
 pub mod transformer_layer;

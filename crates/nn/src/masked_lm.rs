@@ -3,14 +3,15 @@
 //! them. Overlapping k-mer tokenizers hide runs of k tokens (DNABERT), others single
 //! tokens ([`dnalm_tokenize::Tokenizer::masking_span`]).
 //!
-//! Training examples are rows of a fixed width: `[CLS] tokens [SEP]` then `[PAD]`s.
+//! Training examples are [`crate::token_rows::TokenRows`]: `[CLS] tokens [SEP]` then
+//! `[PAD]`s.
 //! Masking is drawn per batch from the seed the training loop passes, so a resumed
 //! run hides the same tokens.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor, Var, D};
+use candle_core::{DType, Device, Tensor, Var};
 use dnalm_seq::masking::{mask_spans, MaskingConfig, IGNORE_INDEX};
 use dnalm_tokenize::{special, Tokenizer};
 use dnalm_train::checkpoint::RunDir;
@@ -117,23 +118,6 @@ impl MaskedLm {
         self.params.count()
     }
 
-    /// Training rows for `sequences`: each `[CLS] tokens [SEP]` padded to `width`
-    /// tokens (longer encodings are cut to `width - 1` tokens and closed by `[SEP]`),
-    /// concatenated.
-    pub fn rows<'a>(&self, sequences: impl Iterator<Item = &'a [u8]>, width: usize) -> Vec<u32> {
-        let mut flat = Vec::new();
-        for seq in sequences {
-            let mut ids = self.tokenizer.encode_with_special(seq).ids;
-            if ids.len() > width {
-                ids.truncate(width - 1);
-                ids.push(special::SEP);
-            }
-            ids.resize(width, special::PAD);
-            flat.extend(ids);
-        }
-        flat
-    }
-
     /// The hidden-token vocabulary range (everything after the special tokens).
     fn ordinary(&self) -> std::ops::Range<u32> {
         special::COUNT..self.config.vocab_size as u32
@@ -146,8 +130,8 @@ impl MaskedLm {
         let ids: Vec<u32> = rows.flatten_all()?.to_vec1()?;
         let span = self.tokenizer.masking_span();
         let mut inputs = Vec::with_capacity(ids.len());
-        let mut targets = Vec::with_capacity(ids.len());
-        let mut weights = Vec::with_capacity(ids.len());
+        let mut hidden_positions = Vec::new();
+        let mut targets = Vec::new();
         for (b, row) in ids.chunks_exact(width).enumerate() {
             let mut rng =
                 dnalm_seq::seeded_rng(seed ^ (b as u64).wrapping_mul(0xA24B_AED4_963E_E407));
@@ -160,21 +144,31 @@ impl MaskedLm {
                 &mut rng,
             );
             inputs.extend(masked.input_ids);
-            for label in masked.labels {
-                let hidden = label != IGNORE_INDEX;
-                targets.push(if hidden { label as u32 } else { 0 });
-                weights.push(if hidden { 1f32 } else { 0.0 });
+            for (t, label) in masked.labels.into_iter().enumerate() {
+                if label != IGNORE_INDEX {
+                    hidden_positions.push((b * width + t) as u32);
+                    targets.push(label as u32);
+                }
             }
         }
         let device = rows.device();
         let inputs = Tensor::from_vec(inputs, (batch, width), device)?;
-        let hidden = self.encoder.forward(&inputs, &lengths)?;
-        let logits = self.head.forward(&hidden)?;
-        let vocab = logits.dim(D::Minus1)?;
+        let states = self.encoder.forward(&inputs, &lengths)?;
+        let count = targets.len();
+        if count == 0 {
+            // Rows too short for the masking rate to hide anything: nothing to learn.
+            return Ok(((states.sum_all()? * 0.0)?, 0.0));
+        }
+        // The head runs on the hidden positions only: with a 4k-token vocabulary its
+        // logits at every position would cost more than the encoder.
+        let picked = states
+            .reshape((batch * width, self.config.d_model))?
+            .index_select(&Tensor::from_vec(hidden_positions, count, device)?, 0)?;
+        let logits = self.head.forward(&picked)?;
         masked_cross_entropy(
-            &logits.reshape((batch * width, vocab))?,
-            &Tensor::from_vec(targets, batch * width, device)?,
-            &Tensor::from_vec(weights, batch * width, device)?,
+            &logits,
+            &Tensor::from_vec(targets, count, device)?,
+            &Tensor::ones(count, logits.dtype(), device)?,
         )
     }
 
@@ -217,9 +211,10 @@ impl Trainable for MaskedLm {
 
 #[cfg(test)]
 mod tests {
-    use dnalm_tokenize::{KmerTokenizer, NucleotideTokenizer};
+    use dnalm_tokenize::KmerTokenizer;
 
     use super::*;
+    use crate::token_rows::TokenRows;
 
     fn tiny(tokenizer: Box<dyn Tokenizer>) -> MaskedLm {
         let config = EncoderConfig {
@@ -235,18 +230,12 @@ mod tests {
     }
 
     #[test]
-    fn rows_are_wrapped_padded_and_cut() {
-        let model = tiny(Box::new(NucleotideTokenizer));
-        let rows = model.rows([&b"ACG"[..], b"ACGTACGT"].into_iter(), 6);
-        assert_eq!(rows, vec![2, 5, 6, 7, 3, 0, 2, 5, 6, 7, 8, 3]);
-    }
-
-    #[test]
     fn masking_follows_the_seed_and_learning_lowers_the_loss() {
         let model = tiny(Box::new(KmerTokenizer::new(3, true).unwrap()));
         let sequence = b"ACGTTGCAACGTAGGCTTACGATCGATCGGATCCATGCATGCAAGT".repeat(2);
-        let rows = model.rows(std::iter::repeat_n(&sequence[..], 4), 96);
-        let batch = Tensor::from_vec(rows.clone(), (4, 96), &Device::Cpu).unwrap();
+        let TokenRows { ids: rows, width } =
+            TokenRows::encode(model.tokenizer(), std::iter::repeat_n(&sequence[..], 4), 96);
+        let batch = Tensor::from_vec(rows.clone(), (4, width), &Device::Cpu).unwrap();
         let loss = |seed| {
             model
                 .window_loss(&batch, seed)
@@ -257,7 +246,7 @@ mod tests {
         };
         assert_eq!(loss(5), loss(5));
         assert_ne!(loss(5), loss(6));
-        let before = model.evaluate(&rows, 96, 4).unwrap();
+        let before = model.evaluate(&rows, width, 4).unwrap();
         let mut optimizer = dnalm_train::optimizer::AdamW::new(
             model.named_vars(),
             dnalm_train::optimizer::AdamWConfig::default(),
@@ -267,7 +256,7 @@ mod tests {
             let (loss, _) = model.window_loss(&batch, step).unwrap();
             optimizer.step(&loss.backward().unwrap(), 3e-3).unwrap();
         }
-        let after = model.evaluate(&rows, 96, 4).unwrap();
+        let after = model.evaluate(&rows, width, 4).unwrap();
         assert!(after < before - 0.5, "masked-LM loss {before} -> {after}");
     }
 }

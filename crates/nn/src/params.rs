@@ -92,6 +92,32 @@ impl ParamStore {
         self.vars.values().map(|var| var.elem_count()).sum()
     }
 
+    /// Overwrites every parameter from `saved` except those whose names start with
+    /// `fresh` (a new head), which keep their initial values; saved weights this model
+    /// lacks are ignored (a pretraining head). Returns how many parameters were set.
+    pub fn load_pretrained(&self, saved: &HashMap<String, Tensor>, fresh: &str) -> Result<usize> {
+        let mut set = 0;
+        for (name, var) in self
+            .vars
+            .iter()
+            .filter(|(name, _)| !name.starts_with(fresh))
+        {
+            let Some(value) = saved.get(name) else {
+                candle_core::bail!("the pretrained weights lack {name}");
+            };
+            if value.shape() != var.shape() {
+                candle_core::bail!(
+                    "{name}: pretrained shape {:?}, model shape {:?}",
+                    value.shape(),
+                    var.shape()
+                );
+            }
+            var.set(&value.to_dtype(DType::F32)?.to_device(&self.device)?)?;
+            set += 1;
+        }
+        Ok(set)
+    }
+
     /// Overwrites every parameter with saved values; names and shapes must match exactly.
     pub fn load(&self, saved: &HashMap<String, Tensor>) -> Result<()> {
         if let Some(extra) = saved.keys().find(|name| !self.vars.contains_key(*name)) {

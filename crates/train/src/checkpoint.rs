@@ -136,13 +136,21 @@ impl RunDir {
 
     /// Writes `model.safetensors` (the weights for use) atomically.
     pub fn save_weights(&self, model: &HashMap<String, Tensor>) -> Result<()> {
-        self.write_weights_bytes(&tensors_to_bytes(model)?)
+        self.save_weights_as("model.safetensors", model)
+    }
+
+    /// Writes weights to `file_name` in the run folder atomically.
+    pub fn save_weights_as(&self, file_name: &str, model: &HashMap<String, Tensor>) -> Result<()> {
+        self.write_bytes(file_name, &tensors_to_bytes(model)?)
     }
 
     fn write_weights_bytes(&self, bytes: &[u8]) -> Result<()> {
-        let latest = self.path.join("model.safetensors");
-        dnalm_seq::atomic::write_atomic(&latest, |out| out.write_all(bytes))
-            .map_err(io_error(&latest))
+        self.write_bytes("model.safetensors", bytes)
+    }
+
+    fn write_bytes(&self, file_name: &str, bytes: &[u8]) -> Result<()> {
+        let path = self.path.join(file_name);
+        dnalm_seq::atomic::write_atomic(&path, |out| out.write_all(bytes)).map_err(io_error(&path))
     }
 
     /// Loads the newest complete checkpoint, if the run has one.

@@ -147,12 +147,14 @@ pub fn train(
         optimizer.step(&grads, lr)?;
         state.step += 1;
         let loss = loss_sum / config.accumulation as f64;
+        let step_seconds = started.elapsed().as_secs_f64();
         let mut record = serde_json::json!({
             "step": state.step,
             "loss": loss,
             "lr": lr,
             "grad_norm": grad_norm,
-            "tokens_per_second": tokens / started.elapsed().as_secs_f64(),
+            "tokens_per_second": tokens / step_seconds,
+            "step_seconds": step_seconds,
         });
         let mut outcome = None;
         if config.eval_every > 0

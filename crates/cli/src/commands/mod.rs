@@ -3,6 +3,7 @@
 pub mod data;
 pub mod demo;
 pub mod eval;
+pub mod finetune;
 pub mod generate;
 pub mod ngram;
 pub mod tokenizer;

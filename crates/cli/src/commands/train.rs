@@ -14,6 +14,7 @@ use dnalm_nn::gpt::GptConfig;
 use dnalm_nn::lstm::LstmConfig;
 use dnalm_nn::masked_lm::MaskedLm;
 use dnalm_nn::token_lm::{NetworkConfig, TokenLm};
+use dnalm_nn::token_rows::TokenRows;
 use dnalm_seq::split::hold_out;
 use dnalm_seq::window::{slice_windows, WindowSpec};
 use dnalm_tokenize::{KmerTokenizer, NucleotideTokenizer, Tokenizer};
@@ -201,7 +202,7 @@ impl TrainingArgs {
 static STOP: AtomicBool = AtomicBool::new(false);
 
 /// Installs the Ctrl-C handler (once) and returns the flag it raises.
-fn stop_flag() -> &'static AtomicBool {
+pub fn stop_flag() -> &'static AtomicBool {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         // If another handler is already installed, Ctrl-C simply ends the process;
@@ -268,7 +269,8 @@ fn preset_config(args: &LmArgs, vocab_size: usize) -> NetworkConfig {
     }
 }
 
-fn encoder_preset(preset: Preset) -> EncoderConfig {
+/// The encoder sizes of a preset (vocabulary size 0: set from the tokenizer).
+pub fn encoder_preset(preset: Preset) -> EncoderConfig {
     let small = preset == Preset::Small;
     EncoderConfig {
         vocab_size: 0,
@@ -281,7 +283,8 @@ fn encoder_preset(preset: Preset) -> EncoderConfig {
     }
 }
 
-fn tokenizer_of(spec: &str) -> Result<Box<dyn Tokenizer>> {
+/// A tokenizer by name (`nucleotide`, `kmer6`, `kmer6-tiled`) or tokenizer.json path.
+pub fn tokenizer_of(spec: &str) -> Result<Box<dyn Tokenizer>> {
     match spec {
         "nucleotide" => return Ok(Box::new(NucleotideTokenizer)),
         "kmer6" => return Ok(Box::new(KmerTokenizer::new(6, true)?)),
@@ -369,12 +372,14 @@ fn train_mlm(args: MlmArgs) -> Result<()> {
         );
     }
     let (fit, held_out) = windows.split_at(windows.len() - held_out_count);
-    let width = args.max_tokens;
-    let data = WindowDataset::new(model.rows(fit.iter().copied(), width), width);
-    let held_out_rows = model.rows(held_out.iter().copied(), width);
+    let rows = TokenRows::encode(model.tokenizer(), fit.iter().copied(), args.max_tokens);
+    let width = rows.width;
+    let data = WindowDataset::new(rows.ids, width);
+    let held_out_rows = TokenRows::encode(model.tokenizer(), held_out.iter().copied(), width);
+    let held_out_width = held_out_rows.width;
     eprintln!(
-        "BERT {}x{} ({}, {} parameters): {} training windows of {} nt ({} tokens with \
-         [CLS]/[SEP] and padding), {} held out (the last 2%); masking span {}",
+        "BERT {}x{} ({}, {} parameters): {} training windows of {} nt (rows of {} tokens \
+         with [CLS]/[SEP] and padding), {} held out (the last 2%); masking span {}",
         model.encoder().config().num_layers,
         model.encoder().config().d_model,
         model.tokenizer().describe(),
@@ -386,7 +391,7 @@ fn train_mlm(args: MlmArgs) -> Result<()> {
         model.tokenizer().masking_span()
     );
     let evaluate = || -> dnalm_train::Result<f64> {
-        Ok(model.evaluate(&held_out_rows, width, training.batch_size)?)
+        Ok(model.evaluate(&held_out_rows.ids, held_out_width, training.batch_size)?)
     };
     run_loop(
         &model,
@@ -396,7 +401,31 @@ fn train_mlm(args: MlmArgs) -> Result<()> {
         &evaluate,
         "held-out masked-LM loss",
         |l| l,
-    )
+    )?;
+    let nucleotides_per_step =
+        (training.batch_size * training.accumulation * args.window_nt) as f64;
+    if let Some(seconds) = median_step_seconds(&run)? {
+        eprintln!(
+            "throughput: {:.0} nt/s ({} nt per step, median step {seconds:.3} s)",
+            nucleotides_per_step / seconds,
+            nucleotides_per_step
+        );
+    }
+    Ok(())
+}
+
+/// The median of the step times logged in a run's `metrics.jsonl`.
+fn median_step_seconds(run: &RunDir) -> Result<Option<f64>> {
+    let path = run.path().join("metrics.jsonl");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let mut seconds: Vec<f64> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter_map(|record| record["step_seconds"].as_f64())
+        .collect();
+    seconds.sort_by(f64::total_cmp);
+    Ok(seconds.get(seconds.len() / 2).copied())
 }
 
 /// The shared part of every training command: the loop with a progress bar, its
