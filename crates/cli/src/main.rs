@@ -46,6 +46,10 @@ enum Command {
     /// Fine-tune a model on a labelled task (classification or regression) over
     /// several seeds; early stopping on dev, one test evaluation.
     Finetune(commands::finetune::FinetuneArgs),
+    /// Fine-tune every model on every task; results.json and a markdown table.
+    Bench(commands::bench::BenchArgs),
+    /// Per-sequence embeddings from an encoder (safetensors or .npy).
+    Embed(commands::embed::EmbedArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -60,6 +64,8 @@ fn main() -> std::process::ExitCode {
         Command::Generate(args) => args.run(),
         Command::Eval(command) => command.run(),
         Command::Finetune(args) => args.run(),
+        Command::Bench(args) => args.run(),
+        Command::Embed(args) => args.run(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

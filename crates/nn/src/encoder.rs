@@ -9,6 +9,7 @@
 
 use candle_core::{Device, Result, Tensor};
 
+use crate::heads::{pool, Pooling};
 use crate::layer_norm::LayerNorm;
 use crate::params::ParamStore;
 use crate::rope::Rope;
@@ -84,6 +85,12 @@ impl Encoder {
             x = layer.forward(&x, &rope, mask)?;
         }
         self.norm.forward(&x)
+    }
+
+    /// One vector per sequence `(B, d_model)`: the final states pooled (the `[CLS]`
+    /// state, or the mean over the real tokens).
+    pub fn embed(&self, ids: &Tensor, lengths: &[usize], pooling: Pooling) -> Result<Tensor> {
+        pool(&self.forward(ids, lengths)?, lengths, pooling)
     }
 }
 

@@ -172,6 +172,56 @@ impl MaskedLm {
         )
     }
 
+    /// Zero-shot variant effect, the masked marginal (Meier et al. 2021): the tokens
+    /// where the two encodings differ are masked in the reference context, and the score
+    /// is the sum over them of `log p(alternate token) - log p(reference token)`.
+    /// Negative means the model finds the alternate less likely. With overlapping
+    /// k-mers a substitution changes up to k tokens, masked together as in training.
+    /// Encodings of different lengths (indels, BPE re-segmenting) cannot be aligned and
+    /// are an error.
+    pub fn masked_marginal(&self, reference: &[u8], alternate: &[u8]) -> Result<f64, String> {
+        let reference_ids = self.tokenizer.encode_with_special(reference).ids;
+        let alternate_ids = self.tokenizer.encode_with_special(alternate).ids;
+        if reference_ids.len() != alternate_ids.len() {
+            return Err(format!(
+                "reference and alternate encode to {} and {} tokens (an indel, or {} \
+                 re-segmenting): the masked marginal needs aligned tokens",
+                reference_ids.len(),
+                alternate_ids.len(),
+                self.tokenizer.describe()
+            ));
+        }
+        let changed: Vec<usize> = (0..reference_ids.len())
+            .filter(|&i| reference_ids[i] != alternate_ids[i])
+            .collect();
+        if changed.is_empty() {
+            return Ok(0.0);
+        }
+        let mut input = reference_ids.clone();
+        for &i in &changed {
+            input[i] = special::MASK;
+        }
+        let score = || -> candle_core::Result<f64> {
+            let device = self.params.device();
+            let width = input.len();
+            let ids = Tensor::from_vec(input.clone(), (1, width), device)?;
+            let states = self.encoder.forward(&ids, &[width])?.squeeze(0)?;
+            let positions: Vec<u32> = changed.iter().map(|&i| i as u32).collect();
+            let picked = states.index_select(&Tensor::new(positions, device)?, 0)?;
+            let log_probs: Vec<Vec<f32>> =
+                candle_nn::ops::log_softmax(&self.head.forward(&picked)?, candle_core::D::Minus1)?
+                    .to_vec2()?;
+            Ok(changed
+                .iter()
+                .zip(&log_probs)
+                .map(|(&i, row)| {
+                    f64::from(row[alternate_ids[i] as usize] - row[reference_ids[i] as usize])
+                })
+                .sum())
+        };
+        score().map_err(|err| err.to_string())
+    }
+
     /// Mean masked-LM loss over rows (fixed masking seed), for evaluation.
     pub fn evaluate(
         &self,
@@ -227,6 +277,25 @@ mod tests {
             norm_eps: 1e-5,
         };
         MaskedLm::new(config, tokenizer, 1, &Device::Cpu).unwrap()
+    }
+
+    #[test]
+    fn masked_marginal_is_antisymmetric_and_masks_every_changed_kmer() {
+        let model = tiny(Box::new(KmerTokenizer::new(3, true).unwrap()));
+        let reference = b"ACGTTGCAACGTAGGCTTACG".to_vec();
+        let mut alternate = reference.clone();
+        alternate[10] = b'T';
+        let forward = model.masked_marginal(&reference, &alternate).unwrap();
+        let backward = model.masked_marginal(&alternate, &reference).unwrap();
+        // Every changed 3-mer (three of them) is masked, so the context is the same both
+        // ways and the scores are exact negatives; one left unmasked would break this.
+        assert!(forward != 0.0);
+        assert!((forward + backward).abs() < 1e-6, "{forward} vs {backward}");
+        assert_eq!(model.masked_marginal(&reference, &reference).unwrap(), 0.0);
+        let err = model
+            .masked_marginal(&reference, &reference[1..])
+            .unwrap_err();
+        assert!(err.contains("aligned"), "{err}");
     }
 
     #[test]

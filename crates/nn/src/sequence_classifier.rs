@@ -100,6 +100,28 @@ impl SequenceClassifier {
         &self.config
     }
 
+    /// Loads a fine-tuned run folder (`config.json` of model `bert-classifier`).
+    pub fn load(run: &Path, device: &Device) -> Result<Self, String> {
+        let (config, tokenizer, weights) = read_run::<PredictorConfig>(run, device)?;
+        let PredictorConfig::BertClassifier(config) = config else {
+            return Err(format!(
+                "{}: not an encoder classifier",
+                run.join("config.json").display()
+            ));
+        };
+        let model = Self::new(config, tokenizer, 0, device).map_err(|err| err.to_string())?;
+        model
+            .params
+            .load(&weights)
+            .map_err(|err| format!("{}: {err}", run.join("model.safetensors").display()))?;
+        Ok(model)
+    }
+
+    /// The encoder.
+    pub fn encoder(&self) -> &Encoder {
+        &self.encoder
+    }
+
     /// The tokenizer.
     pub fn tokenizer(&self) -> &dyn Tokenizer {
         self.tokenizer.as_ref()

@@ -23,6 +23,9 @@ pub enum EvalCommand {
     Perplexity(PerplexityArgs),
     /// Can the model tell real sequences from mutated copies (arXiv 2307.10634)?
     Mutations(MutationArgs),
+    /// Zero-shot variant-effect scores for a table of ref/alt sequences, with AUROC
+    /// when labelled.
+    Variants(crate::commands::variants::VariantArgs),
 }
 
 /// Arguments of `dnalm eval perplexity`.
@@ -71,6 +74,7 @@ impl EvalCommand {
         match self {
             EvalCommand::Perplexity(args) => args.run(),
             EvalCommand::Mutations(args) => mutations(args),
+            EvalCommand::Variants(args) => args.run(),
         }
     }
 }

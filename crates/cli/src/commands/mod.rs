@@ -1,10 +1,13 @@
 //! One module per subcommand group; each only parses arguments and wires library calls.
 
+pub mod bench;
 pub mod data;
 pub mod demo;
+pub mod embed;
 pub mod eval;
 pub mod finetune;
 pub mod generate;
 pub mod ngram;
 pub mod tokenizer;
 pub mod train;
+pub mod variants;

@@ -1,0 +1,186 @@
+//! `dnalm eval variants`: zero-shot variant-effect scores for a table of reference and
+//! alternate sequences. Autoregressive models (n-gram, `dnalm train lm` runs) give the
+//! exact log-likelihood ratio `log P(alt) - log P(ref)`; masked-LM runs give the masked
+//! marginal at the changed tokens. With a label column (1 = damaging / pathogenic,
+//! 0 = benign) the AUROC of `-score` is reported.
+//!
+//! Output: a CSV of `id,score[,label]`, written whole or not at all.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use candle_core::Device;
+use clap::Args;
+use dnalm_eval::classification::binary_auroc;
+use dnalm_nn::masked_lm::MaskedLm;
+use dnalm_seq::source::{read_all, SourceOptions};
+use dnalm_seq::table::TableColumns;
+use dnalm_seq::SeqRecord;
+use rayon::prelude::*;
+
+use crate::models::{load, LanguageModel};
+use crate::progress;
+
+/// Arguments of `dnalm eval variants`.
+#[derive(Debug, Args)]
+pub struct VariantArgs {
+    /// An n-gram file, a `dnalm train lm` run (exact likelihood ratio) or a
+    /// `dnalm train mlm` run (masked marginal).
+    #[arg(long, short, value_name = "PATH")]
+    model: PathBuf,
+
+    /// Column of the reference sequence.
+    #[arg(long, default_value = "ref", value_name = "NAME")]
+    ref_column: String,
+
+    /// Column of the alternate sequence.
+    #[arg(long, default_value = "alt", value_name = "NAME")]
+    alt_column: String,
+
+    /// Column of the 0/1 label [default: label, if present].
+    #[arg(long, value_name = "NAME")]
+    label_column: Option<String>,
+
+    /// Column of the variant id [default: id or name if present, else row<N>].
+    #[arg(long, value_name = "NAME")]
+    id_column: Option<String>,
+
+    /// Write the scores here as CSV.
+    #[arg(long, short, value_name = "FILE")]
+    out: Option<PathBuf>,
+
+    /// The table of variants (CSV/TSV, optionally .gz).
+    #[arg(value_name = "FILE")]
+    table: PathBuf,
+}
+
+/// A model that scores variants.
+enum VariantScorer {
+    Exact(Box<dyn LanguageModel>),
+    MaskedMarginal(MaskedLm),
+}
+
+impl VariantScorer {
+    fn open(path: &Path) -> Result<Self> {
+        let config = path.join("config.json");
+        if config.is_file() {
+            let text = std::fs::read_to_string(&config)
+                .with_context(|| format!("cannot read {}", config.display()))?;
+            let value: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{}: not JSON", config.display()))?;
+            if value["model"] == "bert" {
+                let model = MaskedLm::load(path, &Device::Cpu).map_err(anyhow::Error::msg)?;
+                return Ok(Self::MaskedMarginal(model));
+            }
+        }
+        Ok(Self::Exact(load(path, None)?))
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Self::Exact(model) => format!("{} (exact log-likelihood ratio)", model.describe()),
+            Self::MaskedMarginal(model) => format!(
+                "masked LM over {} (masked marginal)",
+                model.tokenizer().describe()
+            ),
+        }
+    }
+
+    fn score(&self, reference: &[u8], alternate: &[u8]) -> Result<f64, String> {
+        match self {
+            Self::Exact(model) => {
+                Ok(model.score(alternate).log_prob - model.score(reference).log_prob)
+            }
+            Self::MaskedMarginal(model) => model.masked_marginal(reference, alternate),
+        }
+    }
+}
+
+/// The reference and alternate records of a variant table (the same rows read twice,
+/// once per sequence column).
+fn read_variants(args: &VariantArgs) -> Result<(Vec<SeqRecord>, Vec<SeqRecord>)> {
+    let options = |sequence: &str, label: Option<String>| SourceOptions {
+        columns: TableColumns {
+            sequence: Some(sequence.to_string()),
+            label,
+            id: args.id_column.clone(),
+        },
+        header_labels: false,
+    };
+    let references = read_all(
+        &args.table,
+        &options(&args.ref_column, args.label_column.clone()),
+    )?;
+    let alternates = read_all(&args.table, &options(&args.alt_column, None))?;
+    Ok((references, alternates))
+}
+
+impl VariantArgs {
+    /// Runs the command.
+    pub fn run(self) -> Result<()> {
+        let scorer = VariantScorer::open(&self.model)?;
+        let (references, alternates) = read_variants(&self)?;
+        let bar = progress::count_bar(references.len() as u64, "variants scored");
+        let scores: Vec<f64> = references
+            .par_iter()
+            .zip(&alternates)
+            .map(|(reference, alternate)| {
+                let score = scorer.score(&reference.seq, &alternate.seq).map_err(|err| {
+                    anyhow::anyhow!(
+                        "{}: variant '{}': {err}",
+                        self.table.display(),
+                        reference.id
+                    )
+                });
+                bar.inc(1);
+                score
+            })
+            .collect::<Result<_>>()?;
+        bar.finish_and_clear();
+        let labels = references
+            .iter()
+            .map(|record| match record.label.as_deref().map(str::trim) {
+                None => Ok(None),
+                Some("1") => Ok(Some(true)),
+                Some("0") => Ok(Some(false)),
+                Some(other) => bail!(
+                    "{}: variant '{}': label '{other}' is not 0 or 1",
+                    self.table.display(),
+                    record.id
+                ),
+            })
+            .collect::<Result<Vec<Option<bool>>>>()?;
+        println!("{}: {} variants", scorer.describe(), scores.len());
+        let mean = scores.iter().sum::<f64>() / scores.len() as f64;
+        println!("mean score {mean:.4} (log alt/ref; negative: alternate less likely)");
+        if let Some(positive) = labels.iter().copied().collect::<Option<Vec<bool>>>() {
+            let damaging: Vec<f64> = scores.iter().map(|s| -s).collect();
+            let positives = positive.iter().filter(|&&p| p).count();
+            println!(
+                "AUROC of -score for label 1: {:.4} ({positives} labelled 1, {} labelled 0)",
+                binary_auroc(&damaging, &positive),
+                positive.len() - positives
+            );
+        }
+        if let Some(out) = &self.out {
+            dnalm_seq::atomic::write_atomic(out, |file| {
+                writeln!(
+                    file,
+                    "id,score{}",
+                    if labels[0].is_some() { ",label" } else { "" }
+                )?;
+                for ((record, score), label) in references.iter().zip(&scores).zip(&labels) {
+                    match label {
+                        Some(label) => {
+                            writeln!(file, "{},{score},{}", record.id, u8::from(*label))?
+                        }
+                        None => writeln!(file, "{},{score}", record.id)?,
+                    }
+                }
+                Ok(())
+            })
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        }
+        Ok(())
+    }
+}
