@@ -8,6 +8,7 @@ Deterministic: the same input gives byte-identical gzip files (mtime 0).
 import csv
 import gzip
 import io
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,6 +20,8 @@ CHR20_PIECES = [(30_000_000, 30_150_000), (34_880_000, 34_930_000)]
 GUE_TASK = "prom_core_tata"
 GUE_ROWS = {"train": 300, "dev": 100, "test": 100}
 GENE_ROWS = 300
+# Rows of the splice-junction table kept per split (its own column says which).
+SPLICE_ROWS = {"train": 120, "dev": 40, "test": 40}
 
 
 def write_gz(path: Path, text: str) -> None:
@@ -60,6 +63,30 @@ def main() -> None:
     text = io.StringIO()
     csv.writer(text, lineterminator="\n").writerows(rows)
     write_gz(OUT / "genes_300.csv.gz", text.getvalue())
+    splice(data)
+
+
+def splice(data: Path) -> None:
+    """The first rows of each split of the splice table, and the zero-shot variant set
+    benches/splice_variants.py cuts from them."""
+    with gzip.open(data / "splice" / "statlog_splice_junctions.csv.gz", "rt", newline="") as f:
+        reader = csv.reader(f)
+        header = next(reader)
+        split_column = header.index("split")
+        kept, counts = [header], {name: 0 for name in SPLICE_ROWS}
+        for row in reader:
+            split = row[split_column]
+            if counts[split] < SPLICE_ROWS[split]:
+                counts[split] += 1
+                kept.append(row)
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerows(kept)
+    write_gz(OUT / "splice_200.csv.gz", text.getvalue())
+    script = Path(__file__).resolve().parent.parent / "benches" / "splice_variants.py"
+    subprocess.run(
+        [sys.executable, str(script), str(OUT / "splice_200.csv.gz"), str(OUT / "splice_variants.csv")],
+        check=True,
+    )
 
 
 if __name__ == "__main__":
