@@ -1,9 +1,11 @@
 //! MxDNA (arXiv 2412.13716): the model decides how to tokenize DNA.
 //!
+//! [`conv_expert`]: one expert of the sparse mixture of convolutions;
 //! [`nms`]: basic-unit non-maximum suppression, the non-differentiable step that turns
 //! the router's scores into non-overlapping units of the experts' lengths;
 //! [`deform_sample_op`]: the sampling of the 1-D deformable convolution, a custom op with
 //! its backward.
 
+pub mod conv_expert;
 pub mod deform_sample_op;
 pub mod nms;
