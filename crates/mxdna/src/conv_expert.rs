@@ -27,7 +27,7 @@ pub fn closest_factor(n: usize, m: usize) -> usize {
     let mut best = (usize::MAX, 1);
     let mut d = 1;
     while d * d <= n {
-        if n % d == 0 {
+        if n.is_multiple_of(d) {
             for factor in [d, n / d] {
                 let difference = factor.abs_diff(m);
                 if difference < best.0 {
@@ -97,7 +97,7 @@ impl ConvExpert {
     pub fn forward(&self, rows: &Tensor) -> Result<Tensor> {
         let (count, d_model) = rows.dims2()?;
         let (k, groups) = (self.kernel, self.groups);
-        if count % k != 0 {
+        if !count.is_multiple_of(k) {
             candle_core::bail!("expert of kernel {k}: {count} rows are not whole units");
         }
         let units = count / k;
