@@ -4,8 +4,11 @@
 //! [`nms`]: basic-unit non-maximum suppression, the non-differentiable step that turns
 //! the router's scores into non-overlapping units of the experts' lengths;
 //! [`deform_sample_op`]: the sampling of the 1-D deformable convolution, a custom op with
-//! its backward.
+//! its backward, and [`deformable_conv`], the block around it; [`row_ops`]: gathering and scattering rows between nucleotides, units
+//! and tokens.
 
 pub mod conv_expert;
 pub mod deform_sample_op;
+pub mod deformable_conv;
 pub mod nms;
+pub mod row_ops;
