@@ -50,7 +50,7 @@ impl DeformableConvBlock {
         norm_eps: f64,
         std: f64,
     ) -> Result<Self> {
-        if taps % 2 == 0 {
+        if taps.is_multiple_of(2) {
             candle_core::bail!("the deformable convolution needs an odd kernel, got {taps}");
         }
         let name = |suffix: &str| format!("{prefix}{suffix}");
