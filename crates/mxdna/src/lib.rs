@@ -1,14 +1,16 @@
 //! MxDNA (arXiv 2412.13716): the model decides how to tokenize DNA.
 //!
-//! [`conv_expert`]: one expert of the sparse mixture of convolutions;
-//! [`nms`]: basic-unit non-maximum suppression, the non-differentiable step that turns
+//! The learnt tokenization layer ([`learnt_tokenization`]) and its parts:
+//! [`nms`], basic-unit non-maximum suppression, the non-differentiable step that turns
 //! the router's scores into non-overlapping units of the experts' lengths;
-//! [`deform_sample_op`]: the sampling of the 1-D deformable convolution, a custom op with
-//! its backward, and [`deformable_conv`], the block around it; [`row_ops`]: gathering and scattering rows between nucleotides, units
-//! and tokens.
+//! [`conv_expert`], one expert of the sparse mixture of convolutions; [`row_ops`],
+//! gathering and scattering rows between nucleotides, units and tokens;
+//! [`deform_sample_op`], the sampling of the 1-D deformable convolution (a custom op
+//! with its backward), and [`deformable_conv`], the block around it.
 
 pub mod conv_expert;
 pub mod deform_sample_op;
 pub mod deformable_conv;
+pub mod learnt_tokenization;
 pub mod nms;
 pub mod row_ops;
