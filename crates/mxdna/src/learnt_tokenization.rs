@@ -257,7 +257,7 @@ pub fn load_balancing_loss(router_logits: &Tensor, units: &BasicUnits) -> Result
     let mean_probability = gather_rows(&probabilities, &Arc::new(centres))?.mean(0)?;
     let shares = Tensor::from_vec(shares, experts, router_logits.device())?
         .to_dtype(router_logits.dtype())?;
-    ((mean_probability * shares)?.sum_all()? * experts as f64)
+    (mean_probability * shares)?.sum_all()? * experts as f64
 }
 
 #[cfg(test)]
