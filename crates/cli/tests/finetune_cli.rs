@@ -91,6 +91,27 @@ fn pretrain_finetune_bench_embed_and_score_variants() {
         &out,
     ]);
     assert_eq!(printed, again);
+    // Other settings in the same folder would mix old and new seeds: refused.
+    let err = failure_of(&[
+        "finetune",
+        "--task",
+        &tata,
+        "--model",
+        &mlm,
+        "--steps",
+        "7",
+        "--eval-every",
+        "3",
+        "--batch-size",
+        "8",
+        "--seeds",
+        "0,1",
+        "--pooling",
+        "mean",
+        "-o",
+        &out,
+    ]);
+    assert!(err.contains("other settings"), "{err}");
 
     // A three-class single table with a split column; the k-mer baseline and a
     // from-scratch encoder side by side.

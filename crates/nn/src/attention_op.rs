@@ -11,7 +11,9 @@
 //! `dQ = dS K`, `dK += dS^T Q`. A causal mask skips the keys after each block.
 //!
 //! Masks: `causal` (query `i` sees keys `0..=i`) and/or per-sequence key lengths (keys
-//! at and after the length are padding, never attended to). Inputs are `(B, H, T, d)`.
+//! at and after the length are padding, never attended to). Queries are `(B, H, Tq, d)`,
+//! keys and values `(B, H, Tk, d)`: `Tq = Tk` for self-attention, any two lengths for
+//! cross-attention (not causal).
 
 use std::sync::Mutex;
 
@@ -26,7 +28,8 @@ const NAME: &str = "attention";
 /// Query rows per block.
 const BLOCK: usize = 64;
 
-/// Attention over `(B, H, T, d)` queries, keys and values (f32 or f64, contiguous).
+/// Attention of `(B, H, Tq, d)` queries over `(B, H, Tk, d)` keys and values (f32 or
+/// f64, contiguous); `causal` needs `Tq = Tk`.
 ///
 /// `key_lengths`, one per sequence, marks the keys at positions `>= length` as padding;
 /// every length must be at least 1.
@@ -37,7 +40,8 @@ pub fn attention(
     causal: bool,
     key_lengths: Option<&[usize]>,
 ) -> Result<Tensor> {
-    let (batch, _, steps, _) = q.dims4()?;
+    let (batch, _, _, _) = q.dims4()?;
+    let steps = k.dim(2)?;
     let key_lengths = match key_lengths {
         Some(lengths) => {
             if lengths.len() != batch || lengths.iter().any(|&l| l == 0 || l > steps) {
@@ -72,15 +76,21 @@ struct FusedAttention {
 #[derive(Debug, Clone, Copy)]
 struct Dims {
     heads: usize,
-    steps: usize,
+    query_steps: usize,
+    key_steps: usize,
     head_dim: usize,
 }
 
-fn dims(q: &Layout, k: &Layout, v: &Layout) -> Result<Dims> {
-    let (_, heads, steps, head_dim) = q.shape().dims4()?;
-    if k.shape() != q.shape() || v.shape() != q.shape() {
+fn dims(q: &Layout, k: &Layout, v: &Layout, causal: bool) -> Result<Dims> {
+    let (batch, heads, query_steps, head_dim) = q.shape().dims4()?;
+    let (key_batch, key_heads, key_steps, key_dim) = k.shape().dims4()?;
+    if v.shape() != k.shape()
+        || (key_batch, key_heads, key_dim) != (batch, heads, head_dim)
+        || (causal && key_steps != query_steps)
+    {
         candle_core::bail!(
-            "{NAME}: q {:?}, k {:?} and v {:?} must have one shape (B, H, T, d)",
+            "{NAME}: q {:?} must be (B, H, Tq, d) and k {:?}, v {:?} one shape (B, H, Tk, d) \
+             (Tk = Tq when causal)",
             q.shape(),
             k.shape(),
             v.shape()
@@ -88,7 +98,8 @@ fn dims(q: &Layout, k: &Layout, v: &Layout) -> Result<Dims> {
     }
     Ok(Dims {
         heads,
-        steps,
+        query_steps,
+        key_steps,
         head_dim,
     })
 }
@@ -96,6 +107,7 @@ fn dims(q: &Layout, k: &Layout, v: &Layout) -> Result<Dims> {
 /// What one (batch, head) pair sees.
 #[derive(Debug, Clone, Copy)]
 struct Head {
+    /// Query rows.
     steps: usize,
     head_dim: usize,
     causal: bool,
@@ -155,7 +167,7 @@ fn softmax_block<T: Real>(scores: &mut [T], first_row: usize, head: &Head, lse: 
 #[inline(always)]
 fn head_forward<T: Real>(q: &[T], k: &[T], v: &[T], out: &mut [T], lse: &mut [f64], head: &Head) {
     let d = head.head_dim;
-    let mut scores = Vec::with_capacity(BLOCK * head.steps);
+    let mut scores = Vec::with_capacity(BLOCK * head.key_length);
     for first in (0..head.steps).step_by(BLOCK) {
         let rows = first..(first + BLOCK).min(head.steps);
         let n = rows.len();
@@ -203,8 +215,8 @@ fn head_backward<T: Real>(
                 .fold(T::default(), |acc, (&g, &o)| acc + g * o)
         })
         .collect();
-    let mut probs = Vec::with_capacity(BLOCK * head.steps);
-    let mut grads = Vec::with_capacity(BLOCK * head.steps);
+    let mut probs = Vec::with_capacity(BLOCK * head.key_length);
+    let mut grads = Vec::with_capacity(BLOCK * head.key_length);
     for first in (0..head.steps).step_by(BLOCK) {
         let rows = first..(first + BLOCK).min(head.steps);
         let n = rows.len();
@@ -256,7 +268,7 @@ fn head_backward<T: Real>(
 impl FusedAttention {
     fn head(&self, pair: usize, d: Dims) -> Head {
         Head {
-            steps: d.steps,
+            steps: d.query_steps,
             head_dim: d.head_dim,
             causal: self.causal,
             key_length: self.key_lengths[pair / d.heads],
@@ -265,15 +277,16 @@ impl FusedAttention {
     }
 
     fn forward<T: Real>(&self, q: &[T], k: &[T], v: &[T], d: Dims) -> (Vec<T>, Vec<f64>) {
-        let per_pair = d.steps * d.head_dim;
+        let (per_query, per_key) = (d.query_steps * d.head_dim, d.key_steps * d.head_dim);
         let mut out = vec![T::default(); q.len()];
         let mut lse = vec![0.0; q.len() / d.head_dim];
-        out.par_chunks_mut(per_pair)
-            .zip(lse.par_chunks_mut(d.steps))
+        out.par_chunks_mut(per_query)
+            .zip(lse.par_chunks_mut(d.query_steps))
             .enumerate()
             .for_each(|(pair, (out, lse))| {
-                let span = pair * per_pair..(pair + 1) * per_pair;
-                let (q, k, v) = (&q[span.clone()], &k[span.clone()], &v[span]);
+                let keys = pair * per_key..(pair + 1) * per_key;
+                let q = &q[pair * per_query..(pair + 1) * per_query];
+                let (k, v) = (&k[keys.clone()], &v[keys]);
                 let head = self.head(pair, d);
                 with_avx2_fma(|| head_forward(q, k, v, out, lse, &head))
             });
@@ -285,7 +298,8 @@ impl FusedAttention {
         [q, k, v, out, dout]: [&Tensor; 5],
         d: Dims,
     ) -> Result<(Tensor, Tensor, Tensor)> {
-        let (shape, device) = (q.shape().clone(), q.device().clone());
+        let (query_shape, key_shape, device) =
+            (q.shape().clone(), k.shape().clone(), q.device().clone());
         let lse = self.log_sum_exp.lock().expect("not poisoned");
         let views = [
             CpuView::new(q, NAME, "q"),
@@ -304,30 +318,27 @@ impl FusedAttention {
         if lse.len() * d.head_dim != q.len() {
             candle_core::bail!("{NAME}: backward called without its forward pass");
         }
-        let per_pair = d.steps * d.head_dim;
-        let mut grads = [
-            vec![T::default(); q.len()],
-            vec![T::default(); q.len()],
-            vec![T::default(); q.len()],
-        ];
-        let [dq, dk, dv] = &mut grads;
-        dq.par_chunks_mut(per_pair)
-            .zip(dk.par_chunks_mut(per_pair))
-            .zip(dv.par_chunks_mut(per_pair))
+        let (per_query, per_key) = (d.query_steps * d.head_dim, d.key_steps * d.head_dim);
+        let mut dq = vec![T::default(); q.len()];
+        let mut dk = vec![T::default(); k.len()];
+        let mut dv = vec![T::default(); v.len()];
+        dq.par_chunks_mut(per_query)
+            .zip(dk.par_chunks_mut(per_key))
+            .zip(dv.par_chunks_mut(per_key))
             .enumerate()
             .for_each(|(pair, ((dq, dk), dv))| {
-                let span = pair * per_pair..(pair + 1) * per_pair;
-                let inputs = (&q[span.clone()], &k[span.clone()], &v[span.clone()]);
-                let (out, dout) = (&out[span.clone()], &dout[span]);
-                let lse = &lse[pair * d.steps..(pair + 1) * d.steps];
+                let queries = pair * per_query..(pair + 1) * per_query;
+                let keys = pair * per_key..(pair + 1) * per_key;
+                let inputs = (&q[queries.clone()], &k[keys.clone()], &v[keys]);
+                let (out, dout) = (&out[queries.clone()], &dout[queries]);
+                let lse = &lse[pair * d.query_steps..(pair + 1) * d.query_steps];
                 let head = self.head(pair, d);
                 with_avx2_fma(|| head_backward(inputs, out, dout, lse, (dq, dk, dv), &head))
             });
-        let [dq, dk, dv] = grads;
         Ok((
-            Tensor::from_vec(dq, shape.clone(), &device)?,
-            Tensor::from_vec(dk, shape.clone(), &device)?,
-            Tensor::from_vec(dv, shape, &device)?,
+            Tensor::from_vec(dq, query_shape, &device)?,
+            Tensor::from_vec(dk, key_shape.clone(), &device)?,
+            Tensor::from_vec(dv, key_shape, &device)?,
         ))
     }
 }
@@ -346,7 +357,7 @@ impl CustomOp3 for FusedAttention {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let d = dims(l1, l2, l3)?;
+        let d = dims(l1, l2, l3, self.causal)?;
         let (storage, lse) = match (s1, s2, s3) {
             (CpuStorage::F32(q), CpuStorage::F32(k), CpuStorage::F32(v)) => {
                 let (out, lse) = self.forward(
@@ -380,7 +391,7 @@ impl CustomOp3 for FusedAttention {
         out: &Tensor,
         dout: &Tensor,
     ) -> Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let d = dims(q.layout(), k.layout(), v.layout())?;
+        let d = dims(q.layout(), k.layout(), v.layout(), self.causal)?;
         let dout = dout.contiguous()?;
         let tensors = [q, k, v, out, &dout];
         let (dq, dk, dv) = match q.dtype() {
@@ -411,18 +422,19 @@ mod tests {
 
     /// The composed reference: explicit scores, additive mask, softmax, product.
     fn composed(q: &Tensor, k: &Tensor, v: &Tensor, causal: bool, lengths: &[usize]) -> Tensor {
-        let (batch, _, steps, d) = q.dims4().unwrap();
-        let mut mask = vec![0.0f64; batch * steps * steps];
+        let (batch, _, rows, d) = q.dims4().unwrap();
+        let keys = k.dim(2).unwrap();
+        let mut mask = vec![0.0f64; batch * rows * keys];
         for b in 0..batch {
-            for i in 0..steps {
-                for j in 0..steps {
+            for i in 0..rows {
+                for j in 0..keys {
                     if j >= lengths[b] || (causal && j > i) {
-                        mask[(b * steps + i) * steps + j] = -1e30;
+                        mask[(b * rows + i) * keys + j] = -1e30;
                     }
                 }
             }
         }
-        let mask = Tensor::from_vec(mask, (batch, 1, steps, steps), &Device::Cpu).unwrap();
+        let mask = Tensor::from_vec(mask, (batch, 1, rows, keys), &Device::Cpu).unwrap();
         let scores = (q.matmul(&k.t().unwrap()).unwrap() / (d as f64).sqrt())
             .unwrap()
             .broadcast_add(&mask)
@@ -486,6 +498,47 @@ mod tests {
         check_against_composition(true, None);
         check_against_composition(false, Some(&[70, 33]));
         check_against_composition(true, Some(&[5, 66]));
+    }
+
+    #[test]
+    fn cross_attention_over_other_lengths_matches_the_composition() {
+        // 70 queries (two blocks) over 9 keys, and 5 queries over 80 keys.
+        for (rows, keys, lengths) in [(70, 9, [9, 4]), (5, 80, [80, 61])] {
+            let q = tensor((2, 3, rows, 8), 21);
+            let (k, v) = (tensor((2, 3, keys, 8), 22), tensor((2, 3, keys, 8), 23));
+            let weights =
+                Tensor::from_vec(values(2 * 3 * rows * 8, 24), (2, 3, rows, 8), &Device::Cpu)
+                    .unwrap();
+            let fused = attention(&q, &k, &v, false, Some(&lengths)).unwrap();
+            let reference = composed(&q, &k, &v, false, &lengths);
+            assert_close(&fused, &reference, 1e-12, "cross output");
+            let grads = (fused * &weights)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            let reference_grads = (reference * &weights)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            for (name, var) in [("q", &q), ("k", &k), ("v", &v)] {
+                assert_close(
+                    grads.get(var).unwrap(),
+                    reference_grads.get(var).unwrap(),
+                    1e-11,
+                    name,
+                );
+            }
+        }
+        let q = tensor((1, 1, 4, 2), 1);
+        let k = tensor((1, 1, 6, 2), 2);
+        assert!(
+            attention(&q, &k, &k, true, None).is_err(),
+            "causal needs Tq = Tk"
+        );
     }
 
     #[test]

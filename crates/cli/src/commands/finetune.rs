@@ -4,7 +4,8 @@
 //! Output folder: `seed<N>/` per seed (a run folder: checkpoint for resuming,
 //! `best.safetensors` + `best.json` of the best dev loss, `model.safetensors` = the best
 //! weights once finished, `test_metrics.json`), and `results.json` with the mean and
-//! sample sd over seeds. A finished seed is never redone; an interrupted one resumes.
+//! sample sd over seeds. A finished seed is never redone; an interrupted one resumes;
+//! `settings.json` records the settings, and a rerun with other settings is refused.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -254,6 +255,7 @@ pub fn finetune(
         anyhow::bail!("--seeds: give at least one seed");
     }
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    check_same_settings(out, settings)?;
     let mut seeds = Vec::new();
     let mut description = String::new();
     for &seed in &settings.seeds {
@@ -295,6 +297,47 @@ pub fn finetune(
     };
     write_json(&out.join("results.json"), &result)?;
     Ok(result)
+}
+
+/// What must not change between a folder's first run and a rerun that reuses its
+/// finished seeds and checkpoints.
+fn recorded_settings(settings: &FinetuneSettings) -> serde_json::Value {
+    serde_json::json!({
+        "regression": settings.regression,
+        "pooling": format!("{:?}", settings.pooling),
+        "dropout": settings.dropout,
+        "preset": format!("{:?}", settings.preset),
+        "max_tokens": settings.max_tokens,
+        "steps": settings.steps,
+        "batch_size": settings.batch_size,
+        "lr": settings.lr,
+        "warmup": settings.warmup,
+        "weight_decay": settings.weight_decay,
+        "eval_every": settings.eval_every,
+        "patience": settings.patience,
+    })
+}
+
+/// Writes `settings.json` in a new folder; in a used one, refuses other settings (its
+/// finished seeds would silently mix with new ones).
+fn check_same_settings(out: &Path, settings: &FinetuneSettings) -> Result<()> {
+    let path = out.join("settings.json");
+    let wanted = recorded_settings(settings);
+    if path.is_file() {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        let found: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+        if found != wanted {
+            anyhow::bail!(
+                "{} was made with other settings ({found}); use a new output folder for \
+                 these ({wanted})",
+                out.display()
+            );
+        }
+        return Ok(());
+    }
+    write_json(&path, &wanted)
 }
 
 fn head_options(settings: &FinetuneSettings) -> HeadOptions {
