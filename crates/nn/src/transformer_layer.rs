@@ -4,9 +4,14 @@
 //! `w2(silu(w1 x) * w3 x)`, each added to the residual stream; no biases in the
 //! projections. Attention, LayerNorm and the SwiGLU gate are our fused CPU ops.
 //!
+//! The same block with cross-attention ([`TransformerLayer::new_cross`]) is MxDNA's
+//! decoder layer: queries from one sequence, keys and values from another, both
+//! normalised by the one `input_layernorm`, each rotated by its own positions.
+//!
 //! Parameter names follow the MxDNA reference (`modeling_mxdna.py`), under a prefix:
-//! `input_layernorm.norm.{weight,bias}`, `self_attn.projection_{q,k,v,o}.weight`,
-//! `post_attention_layernorm.norm.{weight,bias}`, `ffn.ffn.{w1,w2,w3}.weight`.
+//! `input_layernorm.norm.{weight,bias}`, `self_attn.projection_{q,k,v,o}.weight` (or
+//! `cross_attn.`), `post_attention_layernorm.norm.{weight,bias}`,
+//! `ffn.ffn.{w1,w2,w3}.weight`.
 
 use candle_core::{Result, Tensor};
 use serde::{Deserialize, Serialize};
@@ -119,6 +124,28 @@ impl TransformerLayer {
         std: f64,
         residual_std: f64,
     ) -> Result<Self> {
+        Self::build(params, prefix, "self_attn", sizes, (std, residual_std))
+    }
+
+    /// A new cross-attention block: as [`TransformerLayer::new`] with the attention
+    /// projections under `cross_attn.`.
+    pub fn new_cross(
+        params: &mut ParamStore,
+        prefix: &str,
+        sizes: LayerSizes,
+        std: f64,
+        residual_std: f64,
+    ) -> Result<Self> {
+        Self::build(params, prefix, "cross_attn", sizes, (std, residual_std))
+    }
+
+    fn build(
+        params: &mut ParamStore,
+        prefix: &str,
+        attention_name: &str,
+        sizes: LayerSizes,
+        (std, residual_std): (f64, f64),
+    ) -> Result<Self> {
         sizes.check()?;
         let LayerSizes {
             d_model,
@@ -136,11 +163,23 @@ impl TransformerLayer {
                 d_model,
                 norm_eps,
             )?,
-            projection_q: params.normal(&name("self_attn.projection_q.weight"), &square, std)?,
-            projection_k: params.normal(&name("self_attn.projection_k.weight"), &square, std)?,
-            projection_v: params.normal(&name("self_attn.projection_v.weight"), &square, std)?,
+            projection_q: params.normal(
+                &name(&format!("{attention_name}.projection_q.weight")),
+                &square,
+                std,
+            )?,
+            projection_k: params.normal(
+                &name(&format!("{attention_name}.projection_k.weight")),
+                &square,
+                std,
+            )?,
+            projection_v: params.normal(
+                &name(&format!("{attention_name}.projection_v.weight")),
+                &square,
+                std,
+            )?,
             projection_o: params.normal(
-                &name("self_attn.projection_o.weight"),
+                &name(&format!("{attention_name}.projection_o.weight")),
                 &square,
                 residual_std,
             )?,
@@ -162,18 +201,50 @@ impl TransformerLayer {
 
     /// The block applied to `x` `(B, T, d_model)`.
     pub fn forward(&self, x: &Tensor, rope: &Rope, mask: AttentionMask<'_>) -> Result<Tensor> {
+        let h = self.input_layernorm.forward(x)?;
+        self.attend_then_feed_forward(x, (&h, rope), (&h, rope), mask)
+    }
+
+    /// The cross-attention block: `queries` `(B, Tq, d)` (the residual stream) attend
+    /// to `keys` `(B, Tk, d)`, whose first `key_lengths[b]` rows are real; each side is
+    /// rotated by its own positions `0..T` (`rope` covers the longer).
+    pub fn forward_cross(
+        &self,
+        queries: &Tensor,
+        keys: &Tensor,
+        rope: &Rope,
+        key_lengths: &[usize],
+    ) -> Result<Tensor> {
+        let hq = self.input_layernorm.forward(queries)?;
+        let hk = self.input_layernorm.forward(keys)?;
+        let mask = AttentionMask {
+            causal: false,
+            lengths: Some(key_lengths),
+        };
+        self.attend_then_feed_forward(queries, (&hq, rope), (&hk, rope), mask)
+    }
+
+    /// Attention of the normalised queries over the normalised keys, added to `x`, then
+    /// the feed-forward half.
+    fn attend_then_feed_forward(
+        &self,
+        x: &Tensor,
+        (queries, query_rope): (&Tensor, &Rope),
+        (keys, key_rope): (&Tensor, &Rope),
+        mask: AttentionMask<'_>,
+    ) -> Result<Tensor> {
         let (batch, steps, d_model) = x.dims3()?;
         let (heads, head_dim) = (self.sizes.num_heads, self.sizes.head_dim());
-        let h = self.input_layernorm.forward(x)?;
-        let split = |weight: &Tensor| -> Result<Tensor> {
-            linear(&h, weight)?
-                .reshape((batch, steps, heads, head_dim))?
+        let split = |h: &Tensor, weight: &Tensor| -> Result<Tensor> {
+            let rows = h.dim(1)?;
+            linear(h, weight)?
+                .reshape((batch, rows, heads, head_dim))?
                 .transpose(1, 2)?
                 .contiguous()
         };
-        let q = rope.apply(&split(&self.projection_q)?)?;
-        let k = rope.apply(&split(&self.projection_k)?)?;
-        let v = split(&self.projection_v)?;
+        let q = query_rope.apply(&split(queries, &self.projection_q)?)?;
+        let k = key_rope.apply(&split(keys, &self.projection_k)?)?;
+        let v = split(keys, &self.projection_v)?;
         let attended = attention(&q, &k, &v, mask.causal, mask.lengths)?
             .transpose(1, 2)?
             .contiguous()?
@@ -182,5 +253,152 @@ impl TransformerLayer {
         let h = self.post_attention_layernorm.forward(&x)?;
         let gated = swiglu(&linear(&h, &self.w1)?, &linear(&h, &self.w3)?)?;
         x + linear(&gated, &self.w2)?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use candle_core::{DType, Device, Var};
+
+    use super::*;
+
+    fn sizes() -> LayerSizes {
+        TransformerConfig {
+            vocab_size: 0,
+            d_model: 8,
+            num_layers: 1,
+            num_heads: 2,
+            ffn_dim: 16,
+            rope_theta: 10000.0,
+            norm_eps: 1e-5,
+        }
+        .layer_sizes()
+    }
+
+    fn states(batch: usize, steps: usize, seed: usize) -> Tensor {
+        let values: Vec<f32> = (0..batch * steps * 8)
+            .map(|i| (((i + seed) * 7 % 23) as f32 - 11.0) / 6.0)
+            .collect();
+        Tensor::from_vec(values, (batch, steps, 8), &Device::Cpu).unwrap()
+    }
+
+    #[test]
+    fn cross_attention_to_itself_is_self_attention_and_ignores_padded_keys() {
+        let device = Device::Cpu;
+        let own =
+            TransformerLayer::new(&mut ParamStore::new(4, &device), "", sizes(), 0.3, 0.3).unwrap();
+        let cross =
+            TransformerLayer::new_cross(&mut ParamStore::new(4, &device), "", sizes(), 0.3, 0.3)
+                .unwrap();
+        let rope = Rope::new(12, 4, 10000.0, &device).unwrap();
+        let x = states(2, 9, 0);
+        let mask = AttentionMask {
+            causal: false,
+            lengths: Some(&[9, 6]),
+        };
+        let by_self: Vec<f32> = own
+            .forward(&x, &rope, mask)
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let by_cross: Vec<f32> = cross
+            .forward_cross(&x, &x, &rope, &[9, 6])
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        for (a, b) in by_self.iter().zip(&by_cross) {
+            assert!((a - b).abs() < 1e-5, "{a} vs {b}");
+        }
+        // 12 queries over 5 keys of which 3 are real: the padded keys do not matter.
+        let queries = states(1, 12, 1);
+        let keys = states(1, 5, 2);
+        let mut changed = keys.to_vec3::<f32>().unwrap();
+        changed[0][3] = vec![9.0; 8];
+        changed[0][4] = vec![-9.0; 8];
+        let changed = Tensor::new(changed, &device).unwrap();
+        let a: Vec<f32> = cross
+            .forward_cross(&queries, &keys, &rope, &[3])
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let b: Vec<f32> = cross
+            .forward_cross(&queries, &changed, &rope, &[3])
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        assert_eq!(a, b);
+        assert_eq!(
+            cross
+                .forward_cross(&queries, &keys, &rope, &[3])
+                .unwrap()
+                .dims3()
+                .unwrap(),
+            (1, 12, 8)
+        );
+    }
+
+    #[test]
+    fn key_gradients_match_finite_differences() {
+        let device = Device::Cpu;
+        let cross =
+            TransformerLayer::new_cross(&mut ParamStore::new(5, &device), "", sizes(), 0.4, 0.4)
+                .unwrap();
+        let rope = Rope::new(7, 4, 10000.0, &device).unwrap();
+        let queries = Var::from_tensor(&states(2, 7, 3)).unwrap();
+        let keys = Var::from_tensor(&states(2, 4, 4)).unwrap();
+        let probe = states(2, 7, 5);
+        let loss = || {
+            (cross
+                .forward_cross(&queries, &keys, &rope, &[4, 2])
+                .unwrap()
+                * &probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+        };
+        let grads = loss().backward().unwrap();
+        for var in [&queries, &keys] {
+            let analytic: Vec<f32> = grads
+                .get(var)
+                .unwrap()
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap();
+            let values: Vec<f32> = var.flatten_all().unwrap().to_vec1().unwrap();
+            for index in [0, 5, 17, 29] {
+                let at = |delta: f32| {
+                    let mut copy = values.clone();
+                    copy[index] += delta;
+                    var.set(&Tensor::from_vec(copy, var.shape(), &device).unwrap())
+                        .unwrap();
+                    let value = loss()
+                        .to_dtype(DType::F64)
+                        .unwrap()
+                        .to_scalar::<f64>()
+                        .unwrap();
+                    var.set(&Tensor::from_vec(values.clone(), var.shape(), &device).unwrap())
+                        .unwrap();
+                    value
+                };
+                let numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
+                let analytic = f64::from(analytic[index]);
+                assert!(
+                    (numeric - analytic).abs() < 2e-2 * analytic.abs().max(0.05),
+                    "[{index}]: numeric {numeric}, analytic {analytic}"
+                );
+            }
+        }
+        // Keys of the second sequence past its length get no gradient.
+        let key_grad: Vec<Vec<Vec<f32>>> = grads.get(&keys).unwrap().to_vec3().unwrap();
+        assert!(key_grad[1][2..].iter().flatten().all(|&g| g == 0.0));
     }
 }
