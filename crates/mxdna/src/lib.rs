@@ -1,5 +1,7 @@
 //! MxDNA (arXiv 2412.13716): the model decides how to tokenize DNA.
 //!
+//! [`model`]: the network for masked-LM pretraining, sized by [`config`].
+//!
 //! The learnt tokenization layer ([`learnt_tokenization`]) and its parts:
 //! [`nms`], basic-unit non-maximum suppression, the non-differentiable step that turns
 //! the router's scores into non-overlapping units of the experts' lengths;
@@ -8,9 +10,11 @@
 //! [`deform_sample_op`], the sampling of the 1-D deformable convolution (a custom op
 //! with its backward), and [`deformable_conv`], the block around it.
 
+pub mod config;
 pub mod conv_expert;
 pub mod deform_sample_op;
 pub mod deformable_conv;
 pub mod learnt_tokenization;
+pub mod model;
 pub mod nms;
 pub mod row_ops;

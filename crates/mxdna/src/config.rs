@@ -1,0 +1,154 @@
+//! MxDNA's sizes, under the field names of the reference's `config.json` (so that file
+//! deserialises; fields we do not use are ignored), and the presets.
+
+use serde::{Deserialize, Serialize};
+
+use dnalm_nn::transformer_layer::{LayerSizes, TransformerConfig};
+
+use crate::learnt_tokenization::TokenizationSizes;
+
+/// Sizes of an MxDNA model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MxDnaConfig {
+    /// Vocabulary (9: the five special tokens, then A C G T).
+    pub vocab_size: usize,
+    /// Model width.
+    pub hidden_size: usize,
+    /// Attention heads.
+    pub num_attention_heads: usize,
+    /// Feed-forward width.
+    pub intermediate_size: usize,
+    /// Nucleotide layers + the tokenization layer + token layers.
+    pub num_hidden_layers: usize,
+    /// Nucleotide layers before the tokenization layer.
+    pub conversion_layer_idx: usize,
+    /// Unit length of each expert.
+    pub expert_kernel_sizes: Vec<usize>,
+    /// Taps of the deformable convolution.
+    pub deformable_conv_kernel_size: usize,
+    /// Router input noise in training.
+    pub router_jitter_noise: f64,
+    /// Weight of the load-balancing loss.
+    pub router_aux_loss_coef: f64,
+    /// LayerNorm epsilon.
+    pub layer_norm_eps: f64,
+    /// RoPE base.
+    pub rope_theta: f64,
+    /// Standard deviation of the initial weights.
+    pub initializer_range: f64,
+}
+
+/// Named sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MxDnaPreset {
+    /// Width 64, 2 heads, FFN 256; 1 nucleotide layer, tokenization, 2 token layers;
+    /// experts of kernels 1..=10: minutes on 2 cores.
+    Tiny,
+    /// The "cpu-small" benchmark configuration: width 128, 4 heads, FFN 512; 2
+    /// nucleotide layers, tokenization, 4 token layers; kernels 1..=10.
+    Small,
+    /// The paper's: width 512, 16 heads, FFN 2048; 4 nucleotide layers, tokenization,
+    /// 16 token layers (21 in all); kernels 1..=10; about 100 M parameters.
+    Paper,
+}
+
+impl MxDnaConfig {
+    /// The sizes of a preset.
+    pub fn preset(preset: MxDnaPreset) -> Self {
+        let (hidden_size, heads, ffn, layers, conversion) = match preset {
+            MxDnaPreset::Tiny => (64, 2, 256, 4, 1),
+            MxDnaPreset::Small => (128, 4, 512, 7, 2),
+            MxDnaPreset::Paper => (512, 16, 2048, 21, 4),
+        };
+        Self {
+            vocab_size: 9,
+            hidden_size,
+            num_attention_heads: heads,
+            intermediate_size: ffn,
+            num_hidden_layers: layers,
+            conversion_layer_idx: conversion,
+            expert_kernel_sizes: (1..=10).collect(),
+            deformable_conv_kernel_size: 3,
+            router_jitter_noise: 0.01,
+            router_aux_loss_coef: 0.01,
+            layer_norm_eps: 1e-5,
+            rope_theta: 10000.0,
+            initializer_range: 0.02,
+        }
+    }
+
+    /// Token layers after the tokenization layer.
+    pub fn token_layers(&self) -> usize {
+        self.num_hidden_layers - self.conversion_layer_idx - 1
+    }
+
+    /// Sizes of one transformer block.
+    pub fn layer_sizes(&self) -> LayerSizes {
+        TransformerConfig {
+            vocab_size: self.vocab_size,
+            d_model: self.hidden_size,
+            num_layers: self.num_hidden_layers,
+            num_heads: self.num_attention_heads,
+            ffn_dim: self.intermediate_size,
+            rope_theta: self.rope_theta,
+            norm_eps: self.layer_norm_eps,
+        }
+        .layer_sizes()
+    }
+
+    /// Sizes of the tokenization layer.
+    pub fn tokenization_sizes(&self) -> TokenizationSizes {
+        TokenizationSizes {
+            d_model: self.hidden_size,
+            expert_kernel_sizes: self.expert_kernel_sizes.clone(),
+            deformable_kernel: self.deformable_conv_kernel_size,
+            jitter: self.router_jitter_noise,
+            norm_eps: self.layer_norm_eps,
+        }
+    }
+
+    /// Checks the sizes fit together.
+    pub fn check(&self) -> Result<(), String> {
+        if self.conversion_layer_idx >= self.num_hidden_layers {
+            return Err(format!(
+                "conversion_layer_idx {} must be below num_hidden_layers {}",
+                self.conversion_layer_idx, self.num_hidden_layers
+            ));
+        }
+        if self.expert_kernel_sizes.is_empty() || self.expert_kernel_sizes.contains(&0) {
+            return Err("expert_kernel_sizes must be a list of lengths >= 1".into());
+        }
+        if self.deformable_conv_kernel_size.is_multiple_of(2) {
+            return Err("deformable_conv_kernel_size must be odd".into());
+        }
+        self.layer_sizes().check().map_err(|err| err.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reference_config_json_deserialises() {
+        // The reference's model_source/config/config.json (full-model branch).
+        let text = r#"{
+            "architectures": ["MxDNAForMaskedLM"], "attention_dropout": 0.0,
+            "pad_token_id": 0, "unk_token_id": 1, "cls_token_id": 2, "sep_token_id": 3,
+            "mask_token_id": 4, "hidden_act": "silu", "hidden_size": 512,
+            "initializer_range": 0.02, "intermediate_size": 2048,
+            "max_position_embeddings": 2048, "model_type": "mxdna",
+            "num_attention_heads": 16, "num_experts_per_tok": 1, "num_hidden_layers": 21,
+            "num_key_value_heads": 16, "num_local_experts": 10, "layer_norm_eps": 1e-05,
+            "rope_theta": 10000.0, "router_aux_loss_coef": 0.01, "torch_dtype": "float16",
+            "transformers_version": "4.36.0.dev0", "vocab_size": 9,
+            "expert_kernel_sizes": [1,2,3,4,5,6,7,8,9,10], "conversion_layer_idx": 4,
+            "router_jitter_noise": 0.01, "num_motif_groups": 1,
+            "deformable_conv_kernel_size": 3
+        }"#;
+        let config: MxDnaConfig = serde_json::from_str(text).unwrap();
+        assert_eq!(config, MxDnaConfig::preset(MxDnaPreset::Paper));
+        assert_eq!(config.token_layers(), 16);
+        assert!(config.check().is_ok());
+    }
+}
