@@ -50,6 +50,9 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Per-sequence embeddings from an encoder (safetensors or .npy).
     Embed(commands::embed::EmbedArgs),
+    /// What an MxDNA model learnt: its tokens per sequence, their length
+    /// distribution (text and SVG) and an HTML page.
+    Tokens(commands::tokens::TokensArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -66,6 +69,7 @@ fn main() -> std::process::ExitCode {
         Command::Finetune(args) => args.run(),
         Command::Bench(args) => args.run(),
         Command::Embed(args) => args.run(),
+        Command::Tokens(args) => args.run(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -1,6 +1,8 @@
 //! MxDNA (arXiv 2412.13716): the model decides how to tokenize DNA.
 //!
-//! [`model`]: the network for masked-LM pretraining, sized by [`config`].
+//! [`model`]: the network for masked-LM pretraining, sized by [`config`];
+//! [`pretrained`]: the network with its parameters as a trainable run folder, and the
+//! learnt tokens of a sequence.
 //!
 //! The learnt tokenization layer ([`learnt_tokenization`]) and its parts:
 //! [`nms`], basic-unit non-maximum suppression, the non-differentiable step that turns
@@ -17,4 +19,5 @@ pub mod deformable_conv;
 pub mod learnt_tokenization;
 pub mod model;
 pub mod nms;
+pub mod pretrained;
 pub mod row_ops;

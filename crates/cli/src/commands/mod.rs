@@ -9,5 +9,6 @@ pub mod finetune;
 pub mod generate;
 pub mod ngram;
 pub mod tokenizer;
+pub mod tokens;
 pub mod train;
 pub mod variants;

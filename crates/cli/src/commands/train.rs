@@ -9,6 +9,8 @@ use candle_core::Device;
 use clap::{Args, Subcommand, ValueEnum};
 use dnalm_eval::perplexity::perplexity;
 use dnalm_lm::SequenceModel;
+use dnalm_mxdna::config::{MxDnaConfig, MxDnaPreset};
+use dnalm_mxdna::pretrained::MxDnaLm;
 use dnalm_nn::encoder::EncoderConfig;
 use dnalm_nn::gpt::GptConfig;
 use dnalm_nn::lstm::LstmConfig;
@@ -35,6 +37,9 @@ pub enum TrainCommand {
     /// Pretrain a BERT-style masked language model on genome windows (resumes if the
     /// run folder has a checkpoint; Ctrl-C saves one and stops).
     Mlm(MlmArgs),
+    /// Pretrain MxDNA, which learns its own tokenization, by masked LM on genome
+    /// windows (resumes if the run folder has a checkpoint; Ctrl-C saves one and stops).
+    Mxdna(MxdnaArgs),
 }
 
 /// Network families.
@@ -121,6 +126,47 @@ pub struct MlmArgs {
 
     #[command(flatten)]
     records: RecordArgs,
+}
+
+/// Arguments of `dnalm train mxdna`.
+#[derive(Debug, Args)]
+pub struct MxdnaArgs {
+    /// Size preset: tiny (width 64, 1 nucleotide + 2 token layers), small (width 128,
+    /// 2 + 4; the CPU benchmark configuration) or paper (width 512, 4 + 16, ~100M
+    /// parameters). Experts of unit lengths 1..=10, deformable kernel 3.
+    #[arg(long, value_enum, default_value_t = MxdnaPreset::Tiny)]
+    preset: MxdnaPreset,
+
+    /// Sizes from a JSON file instead of the preset: the reference's config.json
+    /// fields (hidden_size, num_attention_heads, intermediate_size, num_hidden_layers,
+    /// conversion_layer_idx, expert_kernel_sizes, deformable_conv_kernel_size, ...).
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
+    /// Nucleotides per training window (windows are cut end to end).
+    #[arg(long, default_value_t = 510)]
+    window_nt: usize,
+
+    /// Windows with a larger share of N are skipped.
+    #[arg(long, default_value_t = 0.0)]
+    max_n_fraction: f64,
+
+    #[command(flatten)]
+    training: TrainingArgs,
+
+    #[command(flatten)]
+    records: RecordArgs,
+}
+
+/// MxDNA size presets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MxdnaPreset {
+    /// Width 64, 2 heads, FFN 256; 1 nucleotide layer, 2 token layers.
+    Tiny,
+    /// Width 128, 4 heads, FFN 512; 2 nucleotide layers, 4 token layers.
+    Small,
+    /// The paper's: width 512, 16 heads, FFN 2048; 4 nucleotide layers, 16 token layers.
+    Paper,
 }
 
 /// How long and how to train (shared by every training command).
@@ -218,6 +264,7 @@ impl TrainCommand {
         match self {
             TrainCommand::Lm(args) => train_lm(args),
             TrainCommand::Mlm(args) => train_mlm(args),
+            TrainCommand::Mxdna(args) => train_mxdna(args),
         }
     }
 }
@@ -357,21 +404,9 @@ fn train_mlm(args: MlmArgs) -> Result<()> {
         model
     };
     let records = args.records.read()?;
-    let spec = WindowSpec {
-        len: args.window_nt,
-        stride: args.window_nt,
-        max_n_fraction: args.max_n_fraction,
-    };
-    let windows = slice_windows(records.iter().map(|r| &r.seq[..]), &spec)?;
-    let held_out_count = (windows.len() / 50).max(1);
-    if windows.len() <= held_out_count {
-        anyhow::bail!(
-            "only {} windows of {} nt: too little data to hold out 2% for evaluation",
-            windows.len(),
-            args.window_nt
-        );
-    }
-    let (fit, held_out) = windows.split_at(windows.len() - held_out_count);
+    let windows = genome_windows(&records, args.window_nt, args.max_n_fraction)?;
+    let (fit, held_out) = hold_out_last(&windows, args.window_nt)?;
+    let held_out_count = held_out.len();
     let rows = TokenRows::encode(model.tokenizer(), fit.iter().copied(), args.max_tokens);
     let width = rows.width;
     let data = WindowDataset::new(rows.ids, width);
@@ -402,16 +437,7 @@ fn train_mlm(args: MlmArgs) -> Result<()> {
         "held-out masked-LM loss",
         |l| l,
     )?;
-    let nucleotides_per_step =
-        (training.batch_size * training.accumulation * args.window_nt) as f64;
-    if let Some(seconds) = median_step_seconds(&run)? {
-        eprintln!(
-            "throughput: {:.0} nt/s ({} nt per step, median step {seconds:.3} s)",
-            nucleotides_per_step / seconds,
-            nucleotides_per_step
-        );
-    }
-    Ok(())
+    report_throughput(&run, training, args.window_nt)
 }
 
 /// The median of the step times logged in a run's `metrics.jsonl`.
@@ -426,6 +452,115 @@ fn median_step_seconds(run: &RunDir) -> Result<Option<f64>> {
         .collect();
     seconds.sort_by(f64::total_cmp);
     Ok(seconds.get(seconds.len() / 2).copied())
+}
+
+/// End-to-end windows of `window_nt` nucleotides (with at most `max_n_fraction` N).
+fn genome_windows(
+    records: &[dnalm_seq::SeqRecord],
+    window_nt: usize,
+    max_n_fraction: f64,
+) -> Result<Vec<&[u8]>> {
+    let spec = WindowSpec {
+        len: window_nt,
+        stride: window_nt,
+        max_n_fraction,
+    };
+    Ok(slice_windows(records.iter().map(|r| &r.seq[..]), &spec)?)
+}
+
+/// Training windows and held-out windows.
+type WindowSplit<'b, 'a> = (&'b [&'a [u8]], &'b [&'a [u8]]);
+
+/// Splits off the last 2% of the windows (at least one) for evaluation.
+fn hold_out_last<'a, 'b>(windows: &'b [&'a [u8]], window_nt: usize) -> Result<WindowSplit<'b, 'a>> {
+    let held_out_count = (windows.len() / 50).max(1);
+    if windows.len() <= held_out_count {
+        anyhow::bail!(
+            "only {} windows of {window_nt} nt: too little data to hold out 2% for evaluation",
+            windows.len()
+        );
+    }
+    Ok(windows.split_at(windows.len() - held_out_count))
+}
+
+fn mxdna_config(args: &MxdnaArgs) -> Result<MxDnaConfig> {
+    let config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            serde_json::from_str(&text)
+                .with_context(|| format!("{}: not an MxDNA configuration", path.display()))?
+        }
+        None => MxDnaConfig::preset(match args.preset {
+            MxdnaPreset::Tiny => MxDnaPreset::Tiny,
+            MxdnaPreset::Small => MxDnaPreset::Small,
+            MxdnaPreset::Paper => MxDnaPreset::Paper,
+        }),
+    };
+    config.check().map_err(anyhow::Error::msg)?;
+    Ok(config)
+}
+
+fn train_mxdna(args: MxdnaArgs) -> Result<()> {
+    let device = Device::Cpu;
+    let training = &args.training;
+    let run = RunDir::create(&training.out)?;
+    let model = if training.out.join("config.json").is_file() {
+        let model = MxDnaLm::load(&training.out, &device).map_err(anyhow::Error::msg)?;
+        eprintln!("resuming in {}", training.out.display());
+        model
+    } else {
+        let model = MxDnaLm::new(mxdna_config(&args)?, training.seed, &device)?;
+        model.save_run(&run).map_err(anyhow::Error::msg)?;
+        model
+    };
+    let records = args.records.read()?;
+    let windows = genome_windows(&records, args.window_nt, args.max_n_fraction)?;
+    let (fit, held_out) = hold_out_last(&windows, args.window_nt)?;
+    let rows = TokenRows::encode(model.tokenizer(), fit.iter().copied(), args.window_nt + 2);
+    let width = rows.width;
+    let data = WindowDataset::new(rows.ids, width);
+    let held_out_rows = TokenRows::encode(model.tokenizer(), held_out.iter().copied(), width);
+    let config = model.network().config();
+    eprintln!(
+        "MxDNA {} nucleotide + {} token layers x {} ({} experts of lengths {:?}, {} parameters): \
+         {} training windows of {} nt, {} held out (the last 2%)",
+        config.conversion_layer_idx,
+        config.token_layers(),
+        config.hidden_size,
+        config.expert_kernel_sizes.len(),
+        config.expert_kernel_sizes,
+        model.parameter_count(),
+        data.len(),
+        args.window_nt,
+        held_out.len()
+    );
+    let evaluate = || -> dnalm_train::Result<f64> {
+        Ok(model.evaluate(&held_out_rows.ids, held_out_rows.width, training.batch_size)?)
+    };
+    run_loop(
+        &model,
+        &data,
+        training,
+        &run,
+        &evaluate,
+        "held-out masked-LM loss",
+        |l| l,
+    )?;
+    report_throughput(&run, training, args.window_nt)
+}
+
+/// Prints nucleotides per second from the run's median step time.
+fn report_throughput(run: &RunDir, training: &TrainingArgs, window_nt: usize) -> Result<()> {
+    let nucleotides_per_step = (training.batch_size * training.accumulation * window_nt) as f64;
+    if let Some(seconds) = median_step_seconds(run)? {
+        eprintln!(
+            "throughput: {:.0} nt/s ({} nt per step, median step {seconds:.3} s)",
+            nucleotides_per_step / seconds,
+            nucleotides_per_step
+        );
+    }
+    Ok(())
 }
 
 /// The shared part of every training command: the loop with a progress bar, its

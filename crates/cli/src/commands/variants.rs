@@ -57,7 +57,7 @@ pub struct VariantArgs {
 /// A model that scores variants.
 enum VariantScorer {
     Exact(Box<dyn LanguageModel>),
-    MaskedMarginal(MaskedLm),
+    MaskedMarginal(Box<MaskedLm>),
 }
 
 impl VariantScorer {
@@ -70,7 +70,7 @@ impl VariantScorer {
                 .with_context(|| format!("{}: not JSON", config.display()))?;
             if value["model"] == "bert" {
                 let model = MaskedLm::load(path, &Device::Cpu).map_err(anyhow::Error::msg)?;
-                return Ok(Self::MaskedMarginal(model));
+                return Ok(Self::MaskedMarginal(Box::new(model)));
             }
         }
         Ok(Self::Exact(load(path, None)?))
