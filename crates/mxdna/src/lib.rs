@@ -6,7 +6,8 @@
 //!
 //! The learnt tokenization layer ([`learnt_tokenization`]) and its parts:
 //! [`nms`], basic-unit non-maximum suppression, the non-differentiable step that turns
-//! the router's scores into non-overlapping units of the experts' lengths;
+//! the router's scores into non-overlapping units of the experts' lengths (ties broken
+//! as the reference's `std::sort` breaks them: [`gnu_sort`]);
 //! [`conv_expert`], one expert of the sparse mixture of convolutions; [`row_ops`],
 //! gathering and scattering rows between nucleotides, units and tokens;
 //! [`deform_sample_op`], the sampling of the 1-D deformable convolution (a custom op
@@ -16,6 +17,7 @@ pub mod config;
 pub mod conv_expert;
 pub mod deform_sample_op;
 pub mod deformable_conv;
+pub mod gnu_sort;
 pub mod learnt_tokenization;
 pub mod model;
 pub mod nms;

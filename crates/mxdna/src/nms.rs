@@ -10,20 +10,23 @@
 //! its centre records the expert and its whole span is covered by that expert.
 //! Nucleotides may stay uncovered.
 //!
-//! Ties: the reference sorts with `std::sort`, which is not stable, so its order among
-//! equal logits is unspecified. We break ties by candidate index, `(position - 1) *
-//! experts + expert`, lowest first (earlier position, then smaller expert), and treat
-//! `-0.0` and `0.0` as equal as C++'s `>` does. With real-valued router logits ties do
-//! not occur in practice; the parity fixture checks that we match the reference.
+//! Ties: the reference sorts the candidates with `std::sort` (by logit, descending),
+//! which is not stable but is deterministic: equal logits come out in the order
+//! libstdc++'s introsort leaves them. When a sequence has equal logits we sort it with
+//! that same algorithm ([`crate::gnu_sort`]), so ties are broken exactly as the
+//! reference built with GCC breaks them (`-0.0` and `0.0` are equal, as for C++'s `>`).
 //!
-//! Speed: each candidate becomes one `u64` key (the logit mapped to an order-preserving
-//! integer, inverted, above the candidate index), sorted by a stable least-significant-
-//! digit radix sort on the logit half (4 passes of 8 bits, a pass skipped when every key
-//! has the same digit): the keys start in index order, so stability is the tie rule.
-//! No comparison sort reaches that speed at 5,000 keys a sequence. The scan stops as
-//! soon as every position is covered.
+//! Speed: without ties the order is unique, and we get it fast: each candidate becomes
+//! one `u64` key (the logit mapped to an order-preserving integer, inverted, above the
+//! candidate index), sorted by a least-significant-digit radix sort on the logit half
+//! (4 passes of 8 bits, a pass skipped when every key has the same digit). No
+//! comparison sort reaches that speed at 5,000 keys a sequence; a tie shows as two
+//! equal neighbours after it, and only then does the sequence take the slower exact
+//! path. The scan stops as soon as every position is covered.
 
 use rayon::prelude::*;
+
+use crate::gnu_sort::gnu_sort;
 
 /// Which expert's unit each position belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +176,16 @@ fn sequence_nms(
             .map(|(index, &logit)| (u64::from(!ordered_bits(logit)) << 32) | index as u64),
     );
     radix_sort_high_words(keys, scratch);
+    if keys.windows(2).any(|pair| pair[0] >> 32 == pair[1] >> 32) {
+        let mut candidates: Vec<(f32, u32)> = logits[left * experts..right * experts]
+            .iter()
+            .enumerate()
+            .map(|(index, &logit)| (logit, index as u32))
+            .collect();
+        gnu_sort(&mut candidates, &|a, b| a.0 > b.0);
+        keys.clear();
+        keys.extend(candidates.iter().map(|&(_, index)| u64::from(index)));
+    }
     let mut uncovered = right - left;
     for &key in keys.iter() {
         let index = (key & 0xFFFF_FFFF) as usize;
@@ -306,9 +319,10 @@ mod tests {
     }
 
     #[test]
-    fn ties_go_to_the_earlier_position_then_the_smaller_expert() {
-        // All logits equal: candidate 0 (position 1, expert 0, k=2) spans 0..2 and
-        // crosses [CLS]; candidate 1 (position 1, expert 1, k=1) is taken, and so on.
+    fn few_equal_logits_keep_index_order_and_signed_zeros_are_equal() {
+        // All 8 candidates equal: libstdc++ sorts runs of at most 16 by insertion sort,
+        // which keeps index order. Candidate 0 (position 1, expert 0, k=2) spans 0..2
+        // and crosses [CLS]; candidate 1 (position 1, expert 1, k=1) is taken, and so on.
         let flat = vec![1.0f32; 6 * 2];
         let units = basic_unit_nms(&flat, 6, &[2, 1], &[6]).unwrap();
         // Position 2: expert 0 (k=2) spans 1..3, but 1 is covered -> expert 1.
