@@ -163,7 +163,7 @@ fn adjust_heap<T: Copy>(
         items[hole] = items[child];
         hole = child;
     }
-    if len % 2 == 0 && len >= 2 && child == (len - 2) / 2 {
+    if len.is_multiple_of(2) && len >= 2 && child == (len - 2) / 2 {
         child = 2 * (child + 1);
         items[hole] = items[child - 1];
         hole = child - 1;
