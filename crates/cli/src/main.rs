@@ -48,6 +48,8 @@ enum Command {
     Finetune(commands::finetune::FinetuneArgs),
     /// Fine-tune every model on every task; results.json and a markdown table.
     Bench(commands::bench::BenchArgs),
+    /// Apply a fine-tuned model to new sequences (CSV of labels and probabilities).
+    Predict(commands::predict::PredictArgs),
     /// Per-sequence embeddings from an encoder (safetensors or .npy).
     Embed(commands::embed::EmbedArgs),
     /// What an MxDNA model learnt: its tokens per sequence, their length
@@ -68,6 +70,7 @@ fn main() -> std::process::ExitCode {
         Command::Eval(command) => command.run(),
         Command::Finetune(args) => args.run(),
         Command::Bench(args) => args.run(),
+        Command::Predict(args) => args.run(),
         Command::Embed(args) => args.run(),
         Command::Tokens(args) => args.run(),
     };

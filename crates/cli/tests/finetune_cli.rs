@@ -143,6 +143,19 @@ fn pretrain_finetune_bench_embed_and_score_variants() {
         serde_json::json!(["ei", "ie", "n"])
     );
 
+    // The fine-tuned seed predicts new sequences.
+    let predictions = stdout_of(&["predict", "-m", &seed_dir.display().to_string(), &splice]);
+    let mut lines = predictions.lines();
+    assert_eq!(lines.next(), Some("id,predicted,p_ei,p_ie,p_n"));
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 200);
+    for row in rows {
+        let fields: Vec<&str> = row.split(',').collect();
+        let total: f64 = fields[2..].iter().map(|p| p.parse::<f64>().unwrap()).sum();
+        assert!((total - 1.0).abs() < 1e-4, "{row}");
+        assert!(["ei", "ie", "n"].contains(&fields[1]));
+    }
+
     // Embeddings from the pretrained run and from the fine-tuned one.
     let npy = path("tata.npy");
     stdout_of(&[

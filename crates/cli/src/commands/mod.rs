@@ -8,6 +8,7 @@ pub mod eval;
 pub mod finetune;
 pub mod generate;
 pub mod ngram;
+pub mod predict;
 pub mod tokenizer;
 pub mod tokens;
 pub mod train;
