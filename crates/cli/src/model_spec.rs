@@ -1,13 +1,17 @@
 //! Which model a fine-tuning run starts from, as written on the command line:
-//! a masked-LM run folder (pretrained), `scratch:<tokenizer>`, or `kmer<k>-lr` (the
-//! k-mer-count + logistic-regression baseline).
+//! a pretraining run folder (`dnalm train mlm` or `dnalm train mxdna`),
+//! `scratch:<tokenizer>` or `scratch:mxdna`, or `kmer<k>-lr` (the k-mer-count +
+//! logistic-regression baseline); and loading a fine-tuned model of any of them.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use candle_core::Device;
+use dnalm_mxdna::classifier::{MxDnaClassifier, MxDnaClassifierConfig};
+use dnalm_mxdna::config::{MxDnaConfig, MxDnaPreset};
 use dnalm_nn::bag_of_tokens::{BagOfTokens, BagOfTokensConfig};
 use dnalm_nn::heads::Pooling;
+use dnalm_nn::predictor_run::load_predictor;
 use dnalm_nn::sequence_classifier::{ClassifierConfig, SequenceClassifier};
 use dnalm_nn::supervised::{Objective, SequencePredictor};
 use dnalm_tokenize::KmerTokenizer;
@@ -17,10 +21,10 @@ use crate::commands::train::{encoder_preset, tokenizer_of, Preset};
 /// A model to fine-tune.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelSpec {
-    /// The encoder of a `dnalm train mlm` run folder.
+    /// The encoder of a `dnalm train mlm` or `dnalm train mxdna` run folder.
     Pretrained(PathBuf),
     /// A freshly initialised encoder over this tokenizer (`nucleotide`, `kmer6`,
-    /// `kmer6-tiled` or a tokenizer.json).
+    /// `kmer6-tiled` or a tokenizer.json), or a fresh MxDNA (`mxdna`).
     Scratch(String),
     /// Overlapping k-mer counts + logistic regression.
     KmerBaseline(usize),
@@ -35,6 +39,29 @@ pub struct HeadOptions {
     pub dropout: f64,
     /// Encoder size for `scratch:` models.
     pub preset: Preset,
+}
+
+/// The `"model"` field of a run folder's `config.json`.
+pub fn run_kind(run: &Path) -> Result<String> {
+    let path = run.join("config.json");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let config: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
+    config["model"]
+        .as_str()
+        .map(str::to_string)
+        .with_context(|| format!("{}: no \"model\" field", path.display()))
+}
+
+/// Loads a fine-tuned model (a `dnalm finetune` seed folder) of any kind.
+pub fn load_fine_tuned(run: &Path, device: &Device) -> Result<Box<dyn SequencePredictor>> {
+    if run_kind(run)? == "mxdna-classifier" {
+        return Ok(Box::new(
+            MxDnaClassifier::load(run, device).map_err(anyhow::Error::msg)?,
+        ));
+    }
+    load_predictor(run, device).map_err(anyhow::Error::msg)
 }
 
 impl std::str::FromStr for ModelSpec {
@@ -100,6 +127,11 @@ impl ModelSpec {
         device: &Device,
     ) -> Result<Box<dyn SequencePredictor>> {
         Ok(match self {
+            ModelSpec::Pretrained(run) if run_kind(run)? == "mxdna" => Box::new(
+                MxDnaClassifier::from_pretrained(run, objective, head.dropout, seed, device)
+                    .map_err(anyhow::Error::msg)
+                    .with_context(|| format!("pretrained model {}", run.display()))?,
+            ),
             ModelSpec::Pretrained(run) => Box::new(
                 SequenceClassifier::from_pretrained(
                     run,
@@ -112,6 +144,18 @@ impl ModelSpec {
                 .map_err(anyhow::Error::msg)
                 .with_context(|| format!("pretrained model {}", run.display()))?,
             ),
+            ModelSpec::Scratch(tokenizer) if tokenizer == "mxdna" => {
+                let mxdna = MxDnaConfig::preset(match head.preset {
+                    Preset::Tiny => MxDnaPreset::Tiny,
+                    Preset::Small => MxDnaPreset::Small,
+                });
+                let config = MxDnaClassifierConfig {
+                    mxdna,
+                    dropout: head.dropout,
+                    objective,
+                };
+                Box::new(MxDnaClassifier::new(config, seed, device)?)
+            }
             ModelSpec::Scratch(tokenizer) => {
                 let config = ClassifierConfig {
                     encoder: encoder_preset(head.preset),

@@ -1,4 +1,5 @@
-//! `dnalm train mxdna` and `dnalm tokens` end to end on the shipped chr20 sample.
+//! `dnalm train mxdna`, `dnalm tokens`, and fine-tuning MxDNA, end to end on the shipped
+//! samples.
 
 mod common;
 
@@ -82,6 +83,36 @@ fn pretrain_resume_and_inspect_the_learnt_tokens() {
     assert!(std::fs::read_to_string(&html)
         .unwrap()
         .contains("class=\"t\""));
+
+    // Fine-tuned on the promoter sample from the pretrained run, then predicting.
+    let tata = repo("data/sample/prom_core_tata").display().to_string();
+    let out = dir.path().join("ft").display().to_string();
+    let printed = stdout_of(&[
+        "finetune",
+        "--task",
+        &tata,
+        "--model",
+        &run,
+        "--steps",
+        "4",
+        "--eval-every",
+        "2",
+        "--batch-size",
+        "8",
+        "-o",
+        &out,
+    ]);
+    assert!(printed.contains("test mcc:"), "{printed}");
+    let seed = dir.path().join("ft/seed0");
+    let config = std::fs::read_to_string(seed.join("config.json")).unwrap();
+    assert!(config.contains("mxdna-classifier"), "{config}");
+    let predictions = stdout_of(&[
+        "predict",
+        "-m",
+        &seed.display().to_string(),
+        &format!("{tata}/test.csv.gz"),
+    ]);
+    assert_eq!(predictions.lines().count(), 101);
 
     // A run of another kind is refused with the file named.
     let lm = dir.path().join("lm");

@@ -2,7 +2,8 @@
 //!
 //! [`model`]: the network for masked-LM pretraining, sized by [`config`];
 //! [`pretrained`]: the network with its parameters as a trainable run folder, and the
-//! learnt tokens of a sequence.
+//! learnt tokens of a sequence; [`classifier`]: MxDNA fine-tuned for classification or
+//! regression.
 //!
 //! The learnt tokenization layer ([`learnt_tokenization`]) and its parts:
 //! [`nms`], basic-unit non-maximum suppression, the non-differentiable step that turns
@@ -13,6 +14,7 @@
 //! [`deform_sample_op`], the sampling of the 1-D deformable convolution (a custom op
 //! with its backward), and [`deformable_conv`], the block around it.
 
+pub mod classifier;
 pub mod config;
 pub mod conv_expert;
 pub mod deform_sample_op;

@@ -47,22 +47,29 @@ pub struct MaskedLmLoss {
     pub hidden: usize,
 }
 
-/// The network.
-pub struct MxDna {
+/// The encoder (the reference's `MxDNAModel`, under `model.`): what pretraining and
+/// fine-tuning share.
+pub struct MxDnaEncoder {
     config: MxDnaConfig,
     embedding: Tensor,
     nucleotide_layers: Vec<TransformerLayer>,
     tokenization: LearntTokenization,
     token_layers: Vec<TransformerLayer>,
     norm: LayerNorm,
+}
+
+/// The network for masked-LM pretraining: the encoder, the cross-attention decoder and
+/// the LM head.
+pub struct MxDna {
+    encoder: MxDnaEncoder,
     decoder: TransformerLayer,
     decoder_norm: LayerNorm,
     lm_head: MlmHead,
     masking: MaskingConfig,
 }
 
-impl MxDna {
-    /// A new network, its parameters registered in `params`: weights
+impl MxDnaEncoder {
+    /// A new encoder, its parameters registered in `params`: weights
     /// N(0, initializer_range), norms at identity, the deformable offsets at zero.
     pub fn new(config: MxDnaConfig, params: &mut ParamStore) -> Result<Self> {
         config.check().map_err(candle_core::Error::Msg)?;
@@ -88,9 +95,6 @@ impl MxDna {
         )?;
         let token_layers = stack(params, "model.motif_layers", config.token_layers())?;
         let norm = LayerNorm::new(params, "model.norm.norm", d, config.layer_norm_eps)?;
-        let decoder = TransformerLayer::new_cross(params, "decoder.", sizes, std, std)?;
-        let decoder_norm = LayerNorm::new(params, "norm.norm", d, config.layer_norm_eps)?;
-        let lm_head = MlmHead::new(params, d, config.vocab_size, config.layer_norm_eps)?;
         Ok(Self {
             config,
             embedding,
@@ -98,10 +102,6 @@ impl MxDna {
             tokenization,
             token_layers,
             norm,
-            decoder,
-            decoder_norm,
-            lm_head,
-            masking: MaskingConfig::default(),
         })
     }
 
@@ -161,12 +161,47 @@ impl MxDna {
             tokenized,
         })
     }
+}
+
+impl MxDna {
+    /// A new network (encoder, decoder, LM head), its parameters registered in
+    /// `params`: weights N(0, initializer_range), norms at identity, the deformable
+    /// offsets at zero.
+    pub fn new(config: MxDnaConfig, params: &mut ParamStore) -> Result<Self> {
+        let std = config.initializer_range;
+        let (sizes, d, eps, vocab) = (
+            config.layer_sizes(),
+            config.hidden_size,
+            config.layer_norm_eps,
+            config.vocab_size,
+        );
+        let encoder = MxDnaEncoder::new(config, params)?;
+        Ok(Self {
+            encoder,
+            decoder: TransformerLayer::new_cross(params, "decoder.", sizes, std, std)?,
+            decoder_norm: LayerNorm::new(params, "norm.norm", d, eps)?,
+            lm_head: MlmHead::new(params, d, vocab, eps)?,
+            masking: MaskingConfig::default(),
+        })
+    }
+
+    /// The sizes.
+    pub fn config(&self) -> &MxDnaConfig {
+        &self.encoder.config
+    }
+
+    /// The encoder.
+    pub fn encoder(&self) -> &MxDnaEncoder {
+        &self.encoder
+    }
 
     /// Vocabulary logits at nucleotide positions `rows` (flat `b * L + p`), decoded
     /// from the encoder's states.
     pub fn logits_at(&self, encoded: &EncoderOutput, rows: &Arc<Vec<u32>>) -> Result<Tensor> {
         let (batch, steps, d) = encoded.nucleotide_states.dims3()?;
-        let rope = self.rope(steps, encoded.nucleotide_states.device())?;
+        let rope = self
+            .encoder
+            .rope(steps, encoded.nucleotide_states.device())?;
         let decoded = self.decoder.forward_cross(
             &encoded.nucleotide_states,
             &encoded.token_states,
@@ -200,7 +235,7 @@ impl MxDna {
                 dnalm_seq::seeded_rng(seed ^ (b as u64).wrapping_mul(0xA24B_AED4_963E_E407));
             let masked = mask_spans(
                 row,
-                special::COUNT..self.config.vocab_size as u32,
+                special::COUNT..self.config().vocab_size as u32,
                 special::MASK,
                 &self.masking,
                 1,
@@ -217,7 +252,9 @@ impl MxDna {
         let device = rows.device();
         let inputs = Tensor::from_vec(inputs, (batch, steps), device)?;
         let jitter_seed = train.then_some(seed ^ 0x9E37_79B9_u64);
-        let encoded = self.encode(&inputs, &lengths, &special_flags, jitter_seed)?;
+        let encoded = self
+            .encoder
+            .encode(&inputs, &lengths, &special_flags, jitter_seed)?;
         let balance =
             load_balancing_loss(&encoded.tokenized.router_logits, &encoded.tokenized.units)?;
         let hidden = targets.len();
@@ -228,7 +265,7 @@ impl MxDna {
             let ones = Tensor::ones(hidden, logits.dtype(), device)?;
             masked_cross_entropy(&logits, &Tensor::from_vec(targets, hidden, device)?, &ones)?.0
         };
-        let total = (&cross_entropy + (&balance * self.config.router_aux_loss_coef)?)?;
+        let total = (&cross_entropy + (&balance * self.config().router_aux_loss_coef)?)?;
         Ok(MaskedLmLoss {
             total,
             cross_entropy: cross_entropy
@@ -306,8 +343,12 @@ mod tests {
                 .map(|&id| id == special::CLS || id == special::SEP)
                 .collect()
         };
-        let a = model.encode(&alone, &[32], &special(&alone), None).unwrap();
+        let a = model
+            .encoder()
+            .encode(&alone, &[32], &special(&alone), None)
+            .unwrap();
         let b = model
+            .encoder()
             .encode(&padded, &[32, 12], &special(&padded), None)
             .unwrap();
         let k = a.tokenized.token_lengths[0];

@@ -143,6 +143,7 @@ impl MxDnaLm {
         let batch = Tensor::from_vec(ids, (sequences.len(), width), device)?;
         let encoded = self
             .network
+            .encoder()
             .encode(&batch, &lengths, &special_flags, None)?;
         let units = &encoded.tokenized.units;
         let kernels = &self.network.config().expert_kernel_sizes;

@@ -40,9 +40,10 @@ pub struct FinetuneArgs {
     #[arg(long, value_name = "PATH")]
     task: PathBuf,
 
-    /// The model: a `dnalm train mlm` run folder (its encoder is fine-tuned),
-    /// `scratch:<tokenizer>` (nucleotide, kmer6, kmer6-tiled or a tokenizer.json; no
-    /// pretraining), or `kmer<k>-lr` (k-mer counts + logistic regression).
+    /// The model: a `dnalm train mlm` or `dnalm train mxdna` run folder (its encoder
+    /// is fine-tuned), `scratch:<tokenizer>` (nucleotide, kmer6, kmer6-tiled, a
+    /// tokenizer.json, or mxdna; no pretraining), or `kmer<k>-lr` (k-mer counts +
+    /// logistic regression).
     #[arg(long, value_name = "SPEC")]
     model: ModelSpec,
 
@@ -70,7 +71,8 @@ pub struct FinetuneSettings {
     #[arg(long, value_delimiter = ',', default_value = "0")]
     pub seeds: Vec<u64>,
 
-    /// Pooling of the classification head: the [CLS] state or the mean of the tokens.
+    /// Pooling of the classification head: the [CLS] state or the mean of the tokens
+    /// (MxDNA always uses [CLS], as its reference does).
     #[arg(long, value_enum, default_value_t = PoolingArg::Cls)]
     pub pooling: PoolingArg,
 

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use candle_core::Device;
 use clap::Args;
-use dnalm_nn::predictor_run::load_predictor;
 use dnalm_nn::supervised::Objective;
 
 use crate::input::RecordArgs;
+use crate::model_spec::load_fine_tuned;
 use crate::progress;
 
 /// Arguments of `dnalm predict`.
@@ -40,7 +40,7 @@ pub struct PredictArgs {
 impl PredictArgs {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
-        let model = load_predictor(&self.model, &Device::Cpu).map_err(anyhow::Error::msg)?;
+        let model = load_fine_tuned(&self.model, &Device::Cpu)?;
         let records = self.records.read()?;
         let bar = progress::count_bar(records.len() as u64, "predicting");
         let mut predictions = Vec::with_capacity(records.len());

@@ -1,0 +1,274 @@
+//! MxDNA fine-tuned for sequence classification or regression (the reference's
+//! `full-model` head): the encoder's final token states, the head's own LayerNorm, the
+//! `[CLS]` token (token 0), dropout -> dense -> tanh -> dropout -> out_proj. The
+//! load-balancing loss keeps its coefficient during fine-tuning.
+//!
+//! Starts from a pretraining run (`dnalm train mxdna`; its decoder and LM head are
+//! left behind) or from scratch. `config.json`: `"model": "mxdna-classifier"`.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use candle_core::{Device, Tensor, Var};
+use dnalm_nn::heads::{ClassifierHead, Pooling};
+use dnalm_nn::masked_lm::row_lengths;
+use dnalm_nn::params::ParamStore;
+use dnalm_nn::run_files::{read_run, write_run};
+use dnalm_nn::supervised::{split_labelled, InputRows, Objective, SequencePredictor};
+use dnalm_nn::token_rows::TokenRows;
+use dnalm_tokenize::{special, NucleotideTokenizer};
+use dnalm_train::checkpoint::RunDir;
+use dnalm_train::trainer::Trainable;
+use serde::{Deserialize, Serialize};
+
+use crate::config::MxDnaConfig;
+use crate::model::MxDnaEncoder;
+use crate::pretrained::MxDnaRunConfig;
+
+/// What a fine-tuned MxDNA is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MxDnaClassifierConfig {
+    /// The encoder's sizes.
+    pub mxdna: MxDnaConfig,
+    /// Head dropout while training.
+    pub dropout: f64,
+    /// What it predicts.
+    pub objective: Objective,
+}
+
+/// `config.json` of a fine-tuned MxDNA run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "model", rename_all = "kebab-case")]
+pub enum MxDnaClassifierRunConfig {
+    /// The classifier.
+    MxdnaClassifier(MxDnaClassifierConfig),
+}
+
+/// The encoder with a classification head.
+pub struct MxDnaClassifier {
+    config: MxDnaClassifierConfig,
+    params: ParamStore,
+    encoder: MxDnaEncoder,
+    head: ClassifierHead,
+}
+
+impl MxDnaClassifier {
+    /// A freshly initialised model drawn from `seed`.
+    pub fn new(
+        config: MxDnaClassifierConfig,
+        seed: u64,
+        device: &Device,
+    ) -> candle_core::Result<Self> {
+        let mut params = ParamStore::new(seed, device);
+        let encoder = MxDnaEncoder::new(config.mxdna.clone(), &mut params)?;
+        let head = ClassifierHead::new(
+            &mut params,
+            config.mxdna.hidden_size,
+            config.objective.outputs(),
+            Pooling::Cls,
+            config.dropout,
+            config.mxdna.layer_norm_eps,
+        )?;
+        Ok(Self {
+            config,
+            params,
+            encoder,
+            head,
+        })
+    }
+
+    /// The encoder of a pretraining run under a new head drawn from `seed`.
+    pub fn from_pretrained(
+        run: &Path,
+        objective: Objective,
+        dropout: f64,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Self, String> {
+        let (MxDnaRunConfig::Mxdna(mxdna), _, weights) = read_run(run, device)?;
+        let config = MxDnaClassifierConfig {
+            mxdna,
+            dropout,
+            objective,
+        };
+        let model = Self::new(config, seed, device).map_err(|err| err.to_string())?;
+        model
+            .params
+            .load_pretrained(&weights, "classifier.")
+            .map_err(|err| format!("{}: {err}", run.join("model.safetensors").display()))?;
+        Ok(model)
+    }
+
+    /// Loads a fine-tuned run folder.
+    pub fn load(run: &Path, device: &Device) -> Result<Self, String> {
+        let (MxDnaClassifierRunConfig::MxdnaClassifier(config), _, weights) =
+            read_run(run, device)?;
+        let model = Self::new(config, 0, device).map_err(|err| err.to_string())?;
+        model
+            .params
+            .load(&weights)
+            .map_err(|err| format!("{}: {err}", run.join("model.safetensors").display()))?;
+        Ok(model)
+    }
+
+    /// Raw outputs and the balancing loss for input rows; router noise and dropout
+    /// are drawn from `seed` when given (training).
+    fn forward(&self, rows: &Tensor, seed: Option<u64>) -> candle_core::Result<(Tensor, Tensor)> {
+        let lengths = row_lengths(rows)?;
+        let special: Vec<bool> = rows
+            .flatten_all()?
+            .to_vec1::<u32>()?
+            .iter()
+            .map(|&id| id == special::CLS || id == special::SEP)
+            .collect();
+        let encoded = self.encoder.encode(rows, &lengths, &special, seed)?;
+        let balance = crate::learnt_tokenization::load_balancing_loss(
+            &encoded.tokenized.router_logits,
+            &encoded.tokenized.units,
+        )?;
+        let outputs = self.head.forward(
+            &encoded.token_states,
+            &encoded.tokenized.token_lengths,
+            seed.map(|s| s ^ 0xD1B5_4A32_D192_ED03),
+        )?;
+        Ok((outputs, balance))
+    }
+}
+
+impl Trainable for MxDnaClassifier {
+    fn named_vars(&self) -> Vec<(String, Var)> {
+        self.params.named_vars()
+    }
+
+    fn weights(&self) -> HashMap<String, Tensor> {
+        self.params.tensors()
+    }
+
+    fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
+        self.params.load(weights)
+    }
+
+    fn window_loss(&self, rows: &Tensor, seed: u64) -> candle_core::Result<(Tensor, f64)> {
+        let (codes, inputs) = split_labelled(rows)?;
+        let (outputs, balance) = self.forward(&inputs, Some(seed))?;
+        let loss = self.config.objective.loss(&outputs, &codes)?;
+        let total = (loss + (balance * self.config.mxdna.router_aux_loss_coef)?)?;
+        Ok((total, codes.dim(0)? as f64))
+    }
+}
+
+impl SequencePredictor for MxDnaClassifier {
+    fn objective(&self) -> &Objective {
+        &self.config.objective
+    }
+
+    fn input_rows(&self, sequences: &[&[u8]], max_width: usize) -> InputRows {
+        let TokenRows { ids, width } =
+            TokenRows::encode(&NucleotideTokenizer, sequences.iter().copied(), max_width);
+        InputRows { ids, width }
+    }
+
+    fn outputs(&self, rows: &Tensor) -> candle_core::Result<Tensor> {
+        Ok(self.forward(rows, None)?.0)
+    }
+
+    fn describe(&self) -> String {
+        let c = &self.config.mxdna;
+        format!(
+            "MxDNA {}+{} layers x {} + [CLS] head ({} experts, {} parameters)",
+            c.conversion_layer_idx,
+            c.token_layers(),
+            c.hidden_size,
+            c.expert_kernel_sizes.len(),
+            self.params.count()
+        )
+    }
+
+    fn save_run(&self, run: &RunDir) -> Result<(), String> {
+        let config = MxDnaClassifierRunConfig::MxdnaClassifier(self.config.clone());
+        write_run(run, &config, &NucleotideTokenizer, &self.weights())
+    }
+
+    fn device(&self) -> &Device {
+        self.params.device()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::MxDnaPreset;
+    use crate::pretrained::MxDnaLm;
+
+    fn config() -> MxDnaConfig {
+        let mut config = MxDnaConfig::preset(MxDnaPreset::Tiny);
+        config.hidden_size = 16;
+        config.intermediate_size = 32;
+        config.expert_kernel_sizes = vec![1, 2, 3];
+        config
+    }
+
+    #[test]
+    fn takes_the_pretrained_encoder_learns_and_round_trips() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::create(&dir.path().join("pre")).unwrap();
+        let pretrained = MxDnaLm::new(config(), 3, &Device::Cpu).unwrap();
+        pretrained.save_run(&run).unwrap();
+        let objective = Objective::Classification {
+            labels: vec!["0".into(), "1".into()],
+        };
+        let model =
+            MxDnaClassifier::from_pretrained(run.path(), objective, 0.0, 1, &Device::Cpu).unwrap();
+        let ours = model.weights();
+        let theirs = pretrained.weights();
+        let embedding = |w: &HashMap<String, Tensor>| -> Vec<f32> {
+            w["model.embed_tokens.weight"]
+                .flatten_all()
+                .unwrap()
+                .to_vec1()
+                .unwrap()
+        };
+        assert_eq!(embedding(&ours), embedding(&theirs));
+        assert!(
+            !ours.contains_key("lm_head.bias") && ours.contains_key("classifier.out_proj.bias")
+        );
+
+        // Class 1 iff the sequence starts with GGGG.
+        let sequences: Vec<Vec<u8>> = (0..16)
+            .map(|i| {
+                let mut s = b"ACGTTGCAACGTAGCT".to_vec();
+                s.rotate_left(i % 7);
+                if i % 2 == 1 {
+                    s[..4].copy_from_slice(b"GGGG");
+                }
+                s
+            })
+            .collect();
+        let refs: Vec<&[u8]> = sequences.iter().map(Vec::as_slice).collect();
+        let codes: Vec<u32> = (0..16).map(|i| i % 2).collect();
+        let inputs = model.input_rows(&refs, 64);
+        let labelled = inputs.labelled(&codes);
+        let width = inputs.width + 1;
+        let batch = Tensor::from_vec(labelled.clone(), (16, width), &Device::Cpu).unwrap();
+        let before = model.labelled_loss(&labelled, width, 8).unwrap();
+        let mut optimizer = dnalm_train::optimizer::AdamW::new(
+            model.named_vars(),
+            dnalm_train::optimizer::AdamWConfig::default(),
+        )
+        .unwrap();
+        for step in 0..40 {
+            let (loss, _) = model.window_loss(&batch, step).unwrap();
+            optimizer.step(&loss.backward().unwrap(), 1e-2).unwrap();
+        }
+        let after = model.labelled_loss(&labelled, width, 8).unwrap();
+        assert!(after < before * 0.5, "loss {before} -> {after}");
+
+        let fine_tuned = RunDir::create(&dir.path().join("ft")).unwrap();
+        model.save_run(&fine_tuned).unwrap();
+        let loaded = MxDnaClassifier::load(fine_tuned.path(), &Device::Cpu).unwrap();
+        assert_eq!(
+            loaded.predict(&inputs, 8).unwrap(),
+            model.predict(&inputs, 8).unwrap()
+        );
+    }
+}
