@@ -172,52 +172,82 @@ impl MaskedLm {
         )
     }
 
-    /// Zero-shot variant effect, the masked marginal (Meier et al. 2021): the tokens
-    /// where the two encodings differ are masked in the reference context, and the score
-    /// is the sum over them of `log p(alternate token) - log p(reference token)`.
-    /// Negative means the model finds the alternate less likely. With overlapping
-    /// k-mers a substitution changes up to k tokens, masked together as in training.
-    /// Encodings of different lengths (indels, BPE re-segmenting) cannot be aligned and
-    /// are an error.
+    /// Zero-shot variant effect, the masked marginal (Meier et al. 2021) per allele:
+    /// in each allele's encoding the tokens that overlap the changed nucleotides (the
+    /// part between the common prefix and suffix; for a pure insertion or deletion, the
+    /// nucleotides either side of it) are masked, and the score is
+    /// `log p(alternate's tokens) - log p(reference's tokens)` there. Negative means the
+    /// model finds the alternate less likely. When both encodings line up (a
+    /// substitution under a fixed tokenizer) the two masked contexts are one and the
+    /// score is the classic `sum log p(alt token) - log p(ref token)`; overlapping
+    /// k-mers mask all k tokens a substitution changes, as in training. BPE may cut the
+    /// two alleles differently; each is then scored on its own tokens.
     pub fn masked_marginal(&self, reference: &[u8], alternate: &[u8]) -> Result<f64, String> {
-        let reference_ids = self.tokenizer.encode_with_special(reference).ids;
-        let alternate_ids = self.tokenizer.encode_with_special(alternate).ids;
-        if reference_ids.len() != alternate_ids.len() {
-            return Err(format!(
-                "reference and alternate encode to {} and {} tokens (an indel, or {} \
-                 re-segmenting): the masked marginal needs aligned tokens",
-                reference_ids.len(),
-                alternate_ids.len(),
-                self.tokenizer.describe()
-            ));
-        }
-        let changed: Vec<usize> = (0..reference_ids.len())
-            .filter(|&i| reference_ids[i] != alternate_ids[i])
-            .collect();
-        if changed.is_empty() {
+        if reference == alternate {
             return Ok(0.0);
         }
-        let mut input = reference_ids.clone();
-        for &i in &changed {
-            input[i] = special::MASK;
-        }
-        let score = || -> candle_core::Result<f64> {
-            let device = self.params.device();
-            let width = input.len();
-            let ids = Tensor::from_vec(input.clone(), (1, width), device)?;
-            let states = self.encoder.forward(&ids, &[width])?.squeeze(0)?;
-            let positions: Vec<u32> = changed.iter().map(|&i| i as u32).collect();
-            let picked = states.index_select(&Tensor::new(positions, device)?, 0)?;
-            let log_probs: Vec<Vec<f32>> =
-                candle_nn::ops::log_softmax(&self.head.forward(&picked)?, candle_core::D::Minus1)?
-                    .to_vec2()?;
-            Ok(changed
-                .iter()
-                .zip(&log_probs)
-                .map(|(&i, row)| {
-                    f64::from(row[alternate_ids[i] as usize] - row[reference_ids[i] as usize])
+        let prefix = reference
+            .iter()
+            .zip(alternate)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let room = reference.len().min(alternate.len()) - prefix;
+        let suffix = reference
+            .iter()
+            .rev()
+            .zip(alternate.iter().rev())
+            .take(room)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let masked = |seq: &[u8]| -> (Vec<u32>, Vec<u32>, Vec<usize>) {
+            let region = prefix..seq.len() - suffix;
+            // An empty region (the other allele's insertion) takes its two neighbours.
+            let region = if region.is_empty() {
+                prefix.saturating_sub(1)..(prefix + 1).min(seq.len())
+            } else {
+                region
+            };
+            let encoding = self.tokenizer.encode_with_special(seq);
+            let positions: Vec<usize> = (0..encoding.len())
+                .filter(|&i| {
+                    let span = &encoding.spans[i];
+                    !span.is_empty() && span.start < region.end && region.start < span.end
                 })
-                .sum())
+                .collect();
+            let mut input = encoding.ids.clone();
+            for &i in &positions {
+                input[i] = special::MASK;
+            }
+            (input, encoding.ids, positions)
+        };
+        let (ref_input, ref_ids, ref_positions) = masked(reference);
+        let (alt_input, alt_ids, alt_positions) = masked(alternate);
+        let log_probs =
+            |input: &[u32], positions: &[usize]| -> candle_core::Result<Vec<Vec<f32>>> {
+                let device = self.params.device();
+                let width = input.len();
+                let ids = Tensor::from_vec(input.to_vec(), (1, width), device)?;
+                let states = self.encoder.forward(&ids, &[width])?.squeeze(0)?;
+                let rows: Vec<u32> = positions.iter().map(|&i| i as u32).collect();
+                let picked = states.index_select(&Tensor::new(rows, device)?, 0)?;
+                candle_nn::ops::log_softmax(&self.head.forward(&picked)?, candle_core::D::Minus1)?
+                    .to_vec2()
+            };
+        let total = |rows: &[Vec<f32>], positions: &[usize], ids: &[u32]| -> f64 {
+            rows.iter()
+                .zip(positions)
+                .map(|(row, &i)| f64::from(row[ids[i] as usize]))
+                .sum()
+        };
+        let score = || -> candle_core::Result<f64> {
+            let ref_rows = log_probs(&ref_input, &ref_positions)?;
+            let alt_rows = if alt_input == ref_input && alt_positions == ref_positions {
+                ref_rows.clone()
+            } else {
+                log_probs(&alt_input, &alt_positions)?
+            };
+            Ok(total(&alt_rows, &alt_positions, &alt_ids)
+                - total(&ref_rows, &ref_positions, &ref_ids))
         };
         score().map_err(|err| err.to_string())
     }
@@ -280,7 +310,7 @@ mod tests {
     }
 
     #[test]
-    fn masked_marginal_is_antisymmetric_and_masks_every_changed_kmer() {
+    fn masked_marginal_is_antisymmetric_masks_every_changed_kmer_and_scores_indels() {
         let model = tiny(Box::new(KmerTokenizer::new(3, true).unwrap()));
         let reference = b"ACGTTGCAACGTAGGCTTACG".to_vec();
         let mut alternate = reference.clone();
@@ -292,10 +322,16 @@ mod tests {
         assert!(forward != 0.0);
         assert!((forward + backward).abs() < 1e-6, "{forward} vs {backward}");
         assert_eq!(model.masked_marginal(&reference, &reference).unwrap(), 0.0);
-        let err = model
-            .masked_marginal(&reference, &reference[1..])
-            .unwrap_err();
-        assert!(err.contains("aligned"), "{err}");
+        // A deletion: each allele is scored on its own tokens around the change, so the
+        // score is finite and the two directions still mirror each other.
+        let mut deleted = reference.clone();
+        deleted.remove(10);
+        let loss = model.masked_marginal(&reference, &deleted).unwrap();
+        let gain = model.masked_marginal(&deleted, &reference).unwrap();
+        assert!(
+            loss.is_finite() && (loss + gain).abs() < 1e-6,
+            "{loss} vs {gain}"
+        );
     }
 
     #[test]
