@@ -162,26 +162,31 @@ impl LearntTokenization {
         let h_rows = h.reshape((rows, d))?;
         let weights = candle_nn::ops::softmax(&router_logits, D::Minus1)?
             .reshape((rows, self.experts.len()))?;
-        let mut mixture = Tensor::zeros((rows, d), h.dtype(), device)?;
+        // Each expert's weighted unit vectors, placed at their centres in one scatter.
+        let (mut vectors, mut all_centres) = (Vec::new(), Vec::new());
         for (j, expert) in self.experts.iter().enumerate() {
-            let positions = |mask: &[i32]| -> Arc<Vec<u32>> {
-                Arc::new(
-                    mask.iter()
-                        .enumerate()
-                        .filter(|&(_, &e)| e == j as i32)
-                        .map(|(i, _)| i as u32)
-                        .collect(),
-                )
+            let positions = |mask: &[i32]| -> Vec<u32> {
+                mask.iter()
+                    .enumerate()
+                    .filter(|&(_, &e)| e == j as i32)
+                    .map(|(i, _)| i as u32)
+                    .collect()
             };
             let (covered, centres) = (positions(&units.cover), positions(&units.centre));
             if centres.is_empty() {
                 continue;
             }
-            let unit_vectors = expert.forward(&gather_rows(&h_rows, &covered)?)?;
+            let centres = Arc::new(centres);
+            let unit_vectors = expert.forward(&gather_rows(&h_rows, &Arc::new(covered))?)?;
             let weight = gather_rows(&weights.narrow(1, j, 1)?.contiguous()?, &centres)?;
-            let placed = scatter_rows(&unit_vectors.broadcast_mul(&weight)?, &centres, rows)?;
-            mixture = (mixture + placed)?;
+            vectors.push(unit_vectors.broadcast_mul(&weight)?);
+            all_centres.extend(centres.iter().copied());
         }
+        let mixture = if vectors.is_empty() {
+            Tensor::zeros((rows, d), h.dtype(), device)?
+        } else {
+            scatter_rows(&Tensor::cat(&vectors, 0)?, &Arc::new(all_centres), rows)?
+        };
         let x = (x + mixture.reshape((batch, steps, d))?)?;
 
         // Compaction: centres and special tokens, in order, to the front.
