@@ -3,7 +3,7 @@ the logits that `cargo bench -p dnalm-mxdna --bench nms_speed` wrote, and checks
 its masks equal ours.
 
 Usage: python nms_reference.py MODULE_DIR DIR [REPEATS]
-(MODULE_DIR holds the compiled BasicUnitNMS extension; benches/nms_vs_reference.sh
+(MODULE_DIR holds the compiled BasicUnitNMS extension; benches/build_nms_reference.sh
 builds it from a checkout of github.com/qiaoqiaoLF/MxDNA.)
 """
 import sys
@@ -14,6 +14,10 @@ import numpy as np
 sys.path.insert(0, sys.argv[1])
 import BasicUnitNMS  # noqa: E402
 
+# The main branch's kernel names its function basic_unit_nms, full-model's
+# basic_unit_nms_fn.
+nms = getattr(BasicUnitNMS, "basic_unit_nms", None) or BasicUnitNMS.basic_unit_nms_fn
+
 B, L, N = 32, 512, 10
 directory = sys.argv[2]
 repeats = int(sys.argv[3]) if len(sys.argv) > 3 else 50
@@ -23,7 +27,7 @@ mask = np.ones((B, L), dtype=np.int32)
 times = []
 for _ in range(repeats):
     started = time.perf_counter()
-    centre, cover = BasicUnitNMS.basic_unit_nms(logits, kernels, mask)
+    centre, cover = nms(logits, kernels, mask)
     times.append(time.perf_counter() - started)
 ours = np.fromfile(f"{directory}/ours.i32", dtype="<i4").reshape(2, B, L)
 same = np.array_equal(ours[0], centre) and np.array_equal(ours[1], cover)

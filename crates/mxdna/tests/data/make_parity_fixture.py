@@ -11,9 +11,8 @@ Usage: python make_parity_fixture.py CHECKOUT NMS_MODULE_DIR
                   function's name, basic_unit_nms_fn, which is aliased here)
 Needs torch, torchvision, transformers, safetensors (e.g. in .venv-bench).
 
-What is replaced: flash-attn (CUDA only) by plain softmax attention over the same
-unpadded sequences (`flash_attn_func`, `flash_attn_varlen_func`, and flash-attn's
-`pad_input` / `unpad_input` helpers, written out below). What is changed: the experts'
+What is replaced: flash-attn (CUDA only), by plain attention (see
+benches/reference/mxdna_reference.py, which loads the reference). What is changed: the experts'
 LayerNorm epsilon is set to 1e-6, the value of the weight-compatible commit ad3808d
 (the full-model branch uses 1e-5). Everything else runs as published, in eval mode (no
 router jitter).
@@ -24,79 +23,17 @@ Writes beside this script:
                                     the token count per sequence, and the MLM logits
 """
 import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from safetensors.torch import save_file
 
-checkout, nms_dir = Path(sys.argv[1]).resolve(), sys.argv[2]
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parents[3] / "benches" / "reference"))
+import mxdna_reference  # noqa: E402
 
-
-# --- flash-attn replaced by plain attention -------------------------------------------
-def unpad_input(hidden_states, attention_mask):
-    seqlens = attention_mask.sum(dim=-1, dtype=torch.int32)
-    indices = torch.nonzero(attention_mask.flatten(), as_tuple=False).flatten()
-    cu_seqlens = F.pad(torch.cumsum(seqlens, dim=0, dtype=torch.int32), (1, 0))
-    flat = hidden_states.reshape(-1, *hidden_states.shape[2:])
-    return flat[indices], indices, cu_seqlens, int(seqlens.max().item())
-
-
-def pad_input(hidden_states, indices, batch, seqlen):
-    out = torch.zeros(batch * seqlen, *hidden_states.shape[1:], dtype=hidden_states.dtype)
-    out[indices] = hidden_states
-    return out.reshape(batch, seqlen, *hidden_states.shape[1:])
-
-
-def attend(q, k, v):
-    # q (Tq, H, d), k/v (Tk, H, d)
-    scores = torch.einsum("qhd,khd->hqk", q, k) / q.shape[-1] ** 0.5
-    return torch.einsum("hqk,khd->qhd", scores.softmax(dim=-1), v)
-
-
-def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k,
-                           dropout_p=0.0, softmax_scale=None, causal=False):
-    assert not causal and dropout_p == 0.0 and softmax_scale is None
-    pieces = []
-    for i in range(len(cu_seqlens_q) - 1):
-        qs = slice(int(cu_seqlens_q[i]), int(cu_seqlens_q[i + 1]))
-        ks = slice(int(cu_seqlens_k[i]), int(cu_seqlens_k[i + 1]))
-        pieces.append(attend(q[qs], k[ks], v[ks]))
-    return torch.cat(pieces, dim=0)
-
-
-def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False):
-    assert not causal and dropout_p == 0.0 and softmax_scale is None
-    return torch.stack([attend(q[b], k[b], v[b]) for b in range(q.shape[0])])
-
-
-# transformers looks for an installed flash-attn when it is first imported: import it
-# before the stand-in below exists.
-import transformers.modeling_utils  # noqa: E402,F401
-
-flash_attn = types.ModuleType("flash_attn")
-flash_attn.flash_attn_func = flash_attn_func
-flash_attn.flash_attn_varlen_func = flash_attn_varlen_func
-bert_padding = types.ModuleType("flash_attn.bert_padding")
-bert_padding.pad_input, bert_padding.unpad_input = pad_input, unpad_input
-flash_attn.bert_padding = bert_padding
-sys.modules["flash_attn"], sys.modules["flash_attn.bert_padding"] = flash_attn, bert_padding
-
-# --- the reference package, with its compiled NMS kernel ------------------------------
-sys.path.insert(0, nms_dir)
-import BasicUnitNMS  # noqa: E402
-
-kernel = types.ModuleType("model_source.kernel.build.BasicUnitNMS")
-kernel.basic_unit_nms_fn = BasicUnitNMS.basic_unit_nms
-for name in ("model_source.kernel", "model_source.kernel.build"):
-    sys.modules[name] = types.ModuleType(name)
-sys.modules["model_source.kernel.build.BasicUnitNMS"] = kernel
-sys.path.insert(0, str(checkout))
-from model_source.configuration_mxdna import MxDNAConfig  # noqa: E402
-from model_source.modeling_mxdna import MxDNAForMaskedLM  # noqa: E402
+MxDNAConfig, MxDNAForMaskedLM, BasicUnitNMS = mxdna_reference.load(sys.argv[1], sys.argv[2])
 
 config = MxDNAConfig(
     vocab_size=9, hidden_size=32, intermediate_size=64, num_hidden_layers=4,

@@ -1,0 +1,87 @@
+"""Loads the reference MxDNA (GitHub qiaoqiaoLF/MxDNA, branch `full-model`,
+`model_source/`) from a checkout so that it runs on a CPU: flash-attn (CUDA only) is
+replaced by plain softmax attention over the same unpadded sequences
+(`flash_attn_func`, `flash_attn_varlen_func` and flash-attn's `pad_input` /
+`unpad_input`, written out here), and the reference's BasicUnitNMS C++ extension,
+compiled with pybind11 (benches/nms_vs_reference.sh builds one), stands in for
+`model_source/kernel/build/BasicUnitNMS` (the full-model kernel differs from the main
+branch's only in its function's name, aliased here). Nothing of the reference is
+copied; its code is imported from the checkout.
+
+Used by crates/mxdna/tests/data/make_parity_fixture.py and benches/reference/mxdna_step.py.
+"""
+import sys
+import types
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+
+
+def unpad_input(hidden_states, attention_mask):
+    seqlens = attention_mask.sum(dim=-1, dtype=torch.int32)
+    indices = torch.nonzero(attention_mask.flatten(), as_tuple=False).flatten()
+    cu_seqlens = F.pad(torch.cumsum(seqlens, dim=0, dtype=torch.int32), (1, 0))
+    flat = hidden_states.reshape(-1, *hidden_states.shape[2:])
+    return flat[indices], indices, cu_seqlens, int(seqlens.max().item())
+
+
+def pad_input(hidden_states, indices, batch, seqlen):
+    out = torch.zeros(batch * seqlen, *hidden_states.shape[1:], dtype=hidden_states.dtype)
+    out[indices] = hidden_states
+    return out.reshape(batch, seqlen, *hidden_states.shape[1:])
+
+
+def _attend(q, k, v):
+    # q (Tq, H, d), k/v (Tk, H, d)
+    scores = torch.einsum("qhd,khd->hqk", q, k) / q.shape[-1] ** 0.5
+    return torch.einsum("hqk,khd->qhd", scores.softmax(dim=-1), v)
+
+
+def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k,
+                           dropout_p=0.0, softmax_scale=None, causal=False):
+    assert not causal and dropout_p == 0.0 and softmax_scale is None
+    pieces = []
+    for i in range(len(cu_seqlens_q) - 1):
+        qs = slice(int(cu_seqlens_q[i]), int(cu_seqlens_q[i + 1]))
+        ks = slice(int(cu_seqlens_k[i]), int(cu_seqlens_k[i + 1]))
+        pieces.append(_attend(q[qs], k[ks], v[ks]))
+    return torch.cat(pieces, dim=0)
+
+
+def flash_attn_func(q, k, v, dropout_p=0.0, softmax_scale=None, causal=False):
+    assert not causal and dropout_p == 0.0 and softmax_scale is None
+    return torch.stack([_attend(q[b], k[b], v[b]) for b in range(q.shape[0])])
+
+
+def load(checkout, nms_module_dir):
+    """Returns (MxDNAConfig, MxDNAForMaskedLM, BasicUnitNMS) from the reference."""
+    # transformers looks for an installed flash-attn when first imported: import it
+    # before the stand-in exists.
+    import transformers.modeling_utils  # noqa: F401
+
+    flash_attn = types.ModuleType("flash_attn")
+    flash_attn.flash_attn_func = flash_attn_func
+    flash_attn.flash_attn_varlen_func = flash_attn_varlen_func
+    bert_padding = types.ModuleType("flash_attn.bert_padding")
+    bert_padding.pad_input, bert_padding.unpad_input = pad_input, unpad_input
+    flash_attn.bert_padding = bert_padding
+    sys.modules["flash_attn"], sys.modules["flash_attn.bert_padding"] = flash_attn, bert_padding
+
+    sys.path.insert(0, str(nms_module_dir))
+    import BasicUnitNMS
+
+    # The main branch's kernel names its function basic_unit_nms, full-model's
+    # basic_unit_nms_fn.
+    if not hasattr(BasicUnitNMS, "basic_unit_nms"):
+        BasicUnitNMS.basic_unit_nms = BasicUnitNMS.basic_unit_nms_fn
+    kernel = types.ModuleType("model_source.kernel.build.BasicUnitNMS")
+    kernel.basic_unit_nms_fn = BasicUnitNMS.basic_unit_nms
+    for name in ("model_source.kernel", "model_source.kernel.build"):
+        sys.modules[name] = types.ModuleType(name)
+    sys.modules["model_source.kernel.build.BasicUnitNMS"] = kernel
+    sys.path.insert(0, str(Path(checkout).resolve()))
+    from model_source.configuration_mxdna import MxDNAConfig
+    from model_source.modeling_mxdna import MxDNAForMaskedLM
+
+    return MxDNAConfig, MxDNAForMaskedLM, BasicUnitNMS
