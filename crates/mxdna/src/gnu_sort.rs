@@ -10,7 +10,7 @@
 const THRESHOLD: usize = 16;
 
 /// Sorts `items` exactly as libstdc++'s `std::sort(first, last, before)` would.
-pub fn gnu_sort<T: Copy>(items: &mut [T], before: &impl Fn(&T, &T) -> bool) {
+pub fn gnu_sort<T: Copy, F: Fn(&T, &T) -> bool + Copy>(items: &mut [T], before: F) {
     let n = items.len();
     if n < 2 {
         return;
@@ -20,10 +20,10 @@ pub fn gnu_sort<T: Copy>(items: &mut [T], before: &impl Fn(&T, &T) -> bool) {
     final_insertion_sort(items, before);
 }
 
-fn introsort_loop<T: Copy>(
+fn introsort_loop<T: Copy, F: Fn(&T, &T) -> bool + Copy>(
     items: &mut [T],
     mut depth_limit: usize,
-    before: &impl Fn(&T, &T) -> bool,
+    before: F,
 ) {
     let mut last = items.len();
     while last > THRESHOLD {
@@ -40,7 +40,7 @@ fn introsort_loop<T: Copy>(
 
 /// `__unguarded_partition_pivot`: the median of (second, middle, last) moved to the
 /// front, then an unguarded partition of the rest around it; returns the cut.
-fn partition_pivot<T: Copy>(items: &mut [T], before: &impl Fn(&T, &T) -> bool) -> usize {
+fn partition_pivot<T: Copy, F: Fn(&T, &T) -> bool + Copy>(items: &mut [T], before: F) -> usize {
     let last = items.len();
     let mid = last / 2;
     move_median_to_first(items, 1, mid, last - 1, before);
@@ -61,12 +61,12 @@ fn partition_pivot<T: Copy>(items: &mut [T], before: &impl Fn(&T, &T) -> bool) -
     }
 }
 
-fn move_median_to_first<T: Copy>(
+fn move_median_to_first<T: Copy, F: Fn(&T, &T) -> bool + Copy>(
     items: &mut [T],
     a: usize,
     b: usize,
     c: usize,
-    before: &impl Fn(&T, &T) -> bool,
+    before: F,
 ) {
     let less = |x: usize, y: usize| before(&items[x], &items[y]);
     let median = if less(a, b) {
@@ -87,7 +87,7 @@ fn move_median_to_first<T: Copy>(
     items.swap(0, median);
 }
 
-fn final_insertion_sort<T: Copy>(items: &mut [T], before: &impl Fn(&T, &T) -> bool) {
+fn final_insertion_sort<T: Copy, F: Fn(&T, &T) -> bool + Copy>(items: &mut [T], before: F) {
     if items.len() > THRESHOLD {
         insertion_sort(&mut items[..THRESHOLD], before);
         for i in THRESHOLD..items.len() {
@@ -98,7 +98,7 @@ fn final_insertion_sort<T: Copy>(items: &mut [T], before: &impl Fn(&T, &T) -> bo
     }
 }
 
-fn insertion_sort<T: Copy>(items: &mut [T], before: &impl Fn(&T, &T) -> bool) {
+fn insertion_sort<T: Copy, F: Fn(&T, &T) -> bool + Copy>(items: &mut [T], before: F) {
     for i in 1..items.len() {
         if before(&items[i], &items[0]) {
             let value = items[i];
@@ -110,10 +110,10 @@ fn insertion_sort<T: Copy>(items: &mut [T], before: &impl Fn(&T, &T) -> bool) {
     }
 }
 
-fn unguarded_linear_insert<T: Copy>(
+fn unguarded_linear_insert<T: Copy, F: Fn(&T, &T) -> bool + Copy>(
     items: &mut [T],
     mut last: usize,
-    before: &impl Fn(&T, &T) -> bool,
+    before: F,
 ) {
     let value = items[last];
     while before(&value, &items[last - 1]) {
@@ -124,7 +124,7 @@ fn unguarded_linear_insert<T: Copy>(
 }
 
 /// `std::__partial_sort(first, last, last)`: make a heap, then sort it.
-fn heap_sort<T: Copy>(items: &mut [T], before: &impl Fn(&T, &T) -> bool) {
+fn heap_sort<T: Copy, F: Fn(&T, &T) -> bool + Copy>(items: &mut [T], before: F) {
     let len = items.len();
     if len >= 2 {
         let mut parent = (len - 2) / 2;
@@ -146,12 +146,12 @@ fn heap_sort<T: Copy>(items: &mut [T], before: &impl Fn(&T, &T) -> bool) {
     }
 }
 
-fn adjust_heap<T: Copy>(
+fn adjust_heap<T: Copy, F: Fn(&T, &T) -> bool + Copy>(
     items: &mut [T],
     mut hole: usize,
     len: usize,
     value: T,
-    before: &impl Fn(&T, &T) -> bool,
+    before: F,
 ) {
     let top = hole;
     let mut child = hole;
@@ -194,7 +194,7 @@ mod tests {
             for i in (1..values.len()).rev() {
                 values.swap(i, rng.random_range(0..=i));
             }
-            gnu_sort(&mut values, &|a, b| a > b);
+            gnu_sort(&mut values, |a, b| a > b);
             let expected: Vec<u32> = (0..n as u32).rev().collect();
             assert_eq!(values, expected, "n = {n}");
         }
@@ -204,7 +204,7 @@ mod tests {
     fn the_heap_sort_fallback_sorts() {
         let mut rng = dnalm_seq::seeded_rng(5);
         let mut values: Vec<u32> = (0..777).map(|_| rng.random_range(0..50)).collect();
-        heap_sort(&mut values, &|a, b| a < b);
+        heap_sort(&mut values, |a, b| a < b);
         assert!(values.windows(2).all(|w| w[0] <= w[1]));
     }
 }

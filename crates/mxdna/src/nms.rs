@@ -177,14 +177,10 @@ fn sequence_nms(
     );
     radix_sort_high_words(keys, scratch);
     if keys.windows(2).any(|pair| pair[0] >> 32 == pair[1] >> 32) {
-        let mut candidates: Vec<(f32, u32)> = logits[left * experts..right * experts]
-            .iter()
-            .enumerate()
-            .map(|(index, &logit)| (logit, index as u32))
-            .collect();
-        gnu_sort(&mut candidates, &|a, b| a.0 > b.0);
-        keys.clear();
-        keys.extend(candidates.iter().map(|&(_, index)| u64::from(index)));
+        // The same comparisons as the reference's `logit[a] > logit[b]` (the high word
+        // is the logit's order, inverted), on keys back in index order.
+        keys.sort_unstable_by_key(|key| key & 0xFFFF_FFFF);
+        gnu_sort(keys, |a, b| a >> 32 < b >> 32);
     }
     let mut uncovered = right - left;
     for &key in keys.iter() {
