@@ -1,5 +1,5 @@
-//! One MxDNA masked-LM training step on the CPU benchmark configuration ("cpu-small" of
-//! ../shared/MXDNA_NOTES.md: width 128, 4 heads, FFN 512, 2 nucleotide layers + the
+//! One MxDNA masked-LM training step on the CPU benchmark configuration ("cpu-small":
+//! width 128, 4 heads, FFN 512, 2 nucleotide layers + the
 //! tokenization layer + 4 token layers, experts 1..=10, deformable kernel 3), batch 16
 //! x 512 nt plus [CLS]/[SEP], 15% masked, AdamW.
 //!

@@ -127,7 +127,8 @@ impl ConvExpert {
 
 #[cfg(test)]
 mod tests {
-    use candle_core::{DType, Device, Var};
+    use crate::gradient_check::{check_largest_gradients, Tolerance};
+    use candle_core::{Device, Var};
 
     use super::*;
 
@@ -215,39 +216,16 @@ mod tests {
         let grads = loss().backward().unwrap();
         let mut vars = params.named_vars();
         vars.push(("input".into(), x.clone()));
-        for (name, var) in vars {
-            let analytic: Vec<f32> = grads
-                .get(&var)
-                .unwrap()
-                .flatten_all()
-                .unwrap()
-                .to_vec1()
-                .unwrap();
-            let values: Vec<f32> = var.flatten_all().unwrap().to_vec1().unwrap();
-            let index = (0..analytic.len())
-                .max_by(|&a, &b| analytic[a].abs().total_cmp(&analytic[b].abs()))
-                .unwrap();
-            assert!(analytic[index].abs() > 1e-4, "{name}: all-zero gradient");
-            let at = |delta: f32| {
-                let mut copy = values.clone();
-                copy[index] += delta;
-                var.set(&Tensor::from_vec(copy, var.shape(), &device).unwrap())
-                    .unwrap();
-                let value = loss()
-                    .to_dtype(DType::F64)
-                    .unwrap()
-                    .to_scalar::<f64>()
-                    .unwrap();
-                var.set(&Tensor::from_vec(values.clone(), var.shape(), &device).unwrap())
-                    .unwrap();
-                value
-            };
-            let numeric = (at(1e-2) - at(-1e-2)) / 2e-2;
-            let analytic = f64::from(analytic[index]);
-            assert!(
-                (numeric - analytic).abs() < 2e-2 * analytic.abs().max(1e-2),
-                "{name}[{index}]: numeric {numeric}, analytic {analytic}"
-            );
-        }
+        check_largest_gradients(
+            vars,
+            &grads,
+            &loss,
+            Tolerance {
+                step: 1e-2,
+                relative: 2e-2,
+                floor: 1e-2,
+            },
+            &|_| false,
+        );
     }
 }

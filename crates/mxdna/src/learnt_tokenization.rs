@@ -267,7 +267,8 @@ pub fn load_balancing_loss(router_logits: &Tensor, units: &BasicUnits) -> Result
 
 #[cfg(test)]
 mod tests {
-    use candle_core::{DType, Device, Var};
+    use crate::gradient_check::{check_largest_gradients, Tolerance};
+    use candle_core::{Device, Var};
 
     use super::*;
 
@@ -374,51 +375,30 @@ mod tests {
         let grads = loss().backward().unwrap();
         let mut vars = params.named_vars();
         vars.push(("input".into(), x.clone()));
-        for (name, var) in vars {
-            if name.ends_with("motif_masked_token_embedding")
-                || name.contains("offset_conv")
-                || name.contains("modulator_conv")
-            {
-                continue; // unused / zero-initialised predictors: covered by deformable_conv
-            }
-            let Some(grad) = grads.get(&var) else {
-                // An expert that won no unit on this input gets no gradient.
-                assert!(name.contains("conv_moe.experts"), "{name}: no gradient");
-                continue;
-            };
-            let analytic: Vec<f32> = grad.flatten_all().unwrap().to_vec1().unwrap();
-            let values: Vec<f32> = var.flatten_all().unwrap().to_vec1().unwrap();
-            let index = (0..analytic.len())
-                .max_by(|&a, &b| analytic[a].abs().total_cmp(&analytic[b].abs()))
-                .unwrap();
-            if analytic[index].abs() < 1e-6 {
-                assert!(
-                    name.contains("conv_moe.experts"),
-                    "{name}: all-zero gradient"
-                );
-                continue;
-            }
-            let at = |delta: f32| {
-                let mut copy = values.clone();
-                copy[index] += delta;
-                var.set(&Tensor::from_vec(copy, var.shape(), &device).unwrap())
-                    .unwrap();
-                let value = loss()
-                    .to_dtype(DType::F64)
-                    .unwrap()
-                    .to_scalar::<f64>()
-                    .unwrap();
-                var.set(&Tensor::from_vec(values.clone(), var.shape(), &device).unwrap())
-                    .unwrap();
-                value
-            };
-            let numeric = (at(1e-3) - at(-1e-3)) / 2e-3;
-            let analytic = f64::from(analytic[index]);
-            assert!(
-                (numeric - analytic).abs() < 3e-2 * analytic.abs().max(1e-2),
-                "{name}[{index}]: numeric {numeric}, analytic {analytic}"
-            );
-        }
+        // The masked-token embedding is unused here; the zero-initialised offset and
+        // modulation predictors sit on the interpolation's kinks (deformable_conv tests
+        // them off zero).
+        vars.retain(|(name, _)| {
+            ![
+                "motif_masked_token_embedding",
+                "offset_conv",
+                "modulator_conv",
+            ]
+            .iter()
+            .any(|unused| name.contains(unused))
+        });
+        // An expert that won no unit on this input gets no gradient.
+        check_largest_gradients(
+            vars,
+            &grads,
+            &loss,
+            Tolerance {
+                step: 1e-3,
+                relative: 3e-2,
+                floor: 1e-2,
+            },
+            &|name: &str| name.contains("conv_moe.experts"),
+        );
     }
 
     #[test]

@@ -20,6 +20,8 @@ pub mod conv_expert;
 pub mod deform_sample_op;
 pub mod deformable_conv;
 pub mod gnu_sort;
+#[cfg(test)]
+mod gradient_check;
 pub mod learnt_tokenization;
 pub mod model;
 pub mod nms;
