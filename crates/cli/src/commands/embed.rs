@@ -17,6 +17,7 @@ use dnalm_tokenize::Tokenizer;
 
 use crate::commands::finetune::PoolingArg;
 use crate::input::RecordArgs;
+use crate::model_spec::run_kind;
 use crate::progress;
 
 /// Arguments of `dnalm embed`.
@@ -54,24 +55,16 @@ enum EncoderRun {
 
 impl EncoderRun {
     fn open(path: &Path) -> Result<Self> {
-        let config_path = path.join("config.json");
-        let text = std::fs::read_to_string(&config_path)
-            .with_context(|| format!("cannot read {}", config_path.display()))?;
-        let config: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not JSON", config_path.display()))?;
         let device = Device::Cpu;
-        Ok(match config["model"].as_str() {
-            Some("bert") => {
-                Self::Pretrained(MaskedLm::load(path, &device).map_err(anyhow::Error::msg)?)
-            }
-            Some("bert-classifier") => Self::FineTuned(
+        Ok(match run_kind(path)?.as_str() {
+            "bert" => Self::Pretrained(MaskedLm::load(path, &device).map_err(anyhow::Error::msg)?),
+            "bert-classifier" => Self::FineTuned(
                 SequenceClassifier::load(path, &device).map_err(anyhow::Error::msg)?,
             ),
             other => bail!(
-                "{}: model {} has no encoder to embed with (use a `dnalm train mlm` run or a \
-                 fine-tuned encoder)",
-                config_path.display(),
-                other.unwrap_or("(none)")
+                "{}: model {other} has no encoder to embed with (use a `dnalm train mlm` run or \
+                 a fine-tuned encoder)",
+                path.join("config.json").display()
             ),
         })
     }

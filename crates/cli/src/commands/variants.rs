@@ -18,6 +18,7 @@ use dnalm_seq::table::TableColumns;
 use dnalm_seq::SeqRecord;
 use rayon::prelude::*;
 
+use crate::model_spec::run_kind;
 use crate::models::{load, LanguageModel};
 use crate::progress;
 
@@ -62,16 +63,9 @@ enum VariantScorer {
 
 impl VariantScorer {
     fn open(path: &Path) -> Result<Self> {
-        let config = path.join("config.json");
-        if config.is_file() {
-            let text = std::fs::read_to_string(&config)
-                .with_context(|| format!("cannot read {}", config.display()))?;
-            let value: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{}: not JSON", config.display()))?;
-            if value["model"] == "bert" {
-                let model = MaskedLm::load(path, &Device::Cpu).map_err(anyhow::Error::msg)?;
-                return Ok(Self::MaskedMarginal(Box::new(model)));
-            }
+        if path.join("config.json").is_file() && run_kind(path)? == "bert" {
+            let model = MaskedLm::load(path, &Device::Cpu).map_err(anyhow::Error::msg)?;
+            return Ok(Self::MaskedMarginal(Box::new(model)));
         }
         Ok(Self::Exact(load(path, None)?))
     }
