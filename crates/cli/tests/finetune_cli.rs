@@ -5,6 +5,10 @@ mod common;
 
 use common::{dnalm, failure_of, repo, stdout_of};
 
+fn as_args(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 fn json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
@@ -44,25 +48,31 @@ fn pretrain_finetune_bench_embed_and_score_variants() {
 
     // Two seeds of the pretrained encoder on a GUE-style folder.
     let out = path("ft");
-    let printed = stdout_of(&[
-        "finetune",
-        "--task",
-        &tata,
-        "--model",
-        &mlm,
-        "--steps",
-        "6",
-        "--eval-every",
-        "3",
-        "--batch-size",
-        "8",
-        "--seeds",
-        "0,1",
-        "--pooling",
-        "mean",
-        "-o",
-        &out,
-    ]);
+    let finetune = |steps: &'static str| -> Vec<String> {
+        [
+            "finetune",
+            "--task",
+            &tata,
+            "--model",
+            &mlm,
+            "--steps",
+            steps,
+            "--eval-every",
+            "3",
+            "--batch-size",
+            "8",
+            "--seeds",
+            "0,1",
+            "--pooling",
+            "mean",
+            "-o",
+            &out,
+        ]
+        .iter()
+        .map(|a| a.to_string())
+        .collect()
+    };
+    let printed = stdout_of(&as_args(&finetune("6")));
     assert!(printed.contains("test mcc:"), "{printed}");
     let results = json(&dir.path().join("ft/results.json"));
     assert_eq!(results["seeds"].as_array().unwrap().len(), 2);
@@ -71,46 +81,9 @@ fn pretrain_finetune_bench_embed_and_score_variants() {
         assert!((-1.0..=1.0).contains(&mean), "{metric} {mean}");
     }
     // A finished seed is read back, not redone: the same numbers come out.
-    let again = stdout_of(&[
-        "finetune",
-        "--task",
-        &tata,
-        "--model",
-        &mlm,
-        "--steps",
-        "6",
-        "--eval-every",
-        "3",
-        "--batch-size",
-        "8",
-        "--seeds",
-        "0,1",
-        "--pooling",
-        "mean",
-        "-o",
-        &out,
-    ]);
-    assert_eq!(printed, again);
+    assert_eq!(printed, stdout_of(&as_args(&finetune("6"))));
     // Other settings in the same folder would mix old and new seeds: refused.
-    let err = failure_of(&[
-        "finetune",
-        "--task",
-        &tata,
-        "--model",
-        &mlm,
-        "--steps",
-        "7",
-        "--eval-every",
-        "3",
-        "--batch-size",
-        "8",
-        "--seeds",
-        "0,1",
-        "--pooling",
-        "mean",
-        "-o",
-        &out,
-    ]);
+    let err = failure_of(&as_args(&finetune("7")));
     assert!(err.contains("other settings"), "{err}");
 
     // A three-class single table with a split column; the k-mer baseline and a

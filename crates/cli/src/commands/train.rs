@@ -428,16 +428,7 @@ fn train_mlm(args: MlmArgs) -> Result<()> {
     let evaluate = || -> dnalm_train::Result<f64> {
         Ok(model.evaluate(&held_out_rows.ids, held_out_width, training.batch_size)?)
     };
-    run_loop(
-        &model,
-        &data,
-        training,
-        &run,
-        &evaluate,
-        "held-out masked-LM loss",
-        |l| l,
-    )?;
-    report_throughput(&run, training, args.window_nt)
+    pretrain_loop(&model, &data, training, &run, &evaluate, args.window_nt)
 }
 
 /// The median of the step times logged in a run's `metrics.jsonl`.
@@ -538,16 +529,28 @@ fn train_mxdna(args: MxdnaArgs) -> Result<()> {
     let evaluate = || -> dnalm_train::Result<f64> {
         Ok(model.evaluate(&held_out_rows.ids, held_out_rows.width, training.batch_size)?)
     };
+    pretrain_loop(&model, &data, training, &run, &evaluate, args.window_nt)
+}
+
+/// The loop of the masked-LM pretraining commands, then their throughput in nt/s.
+fn pretrain_loop(
+    model: &dyn Trainable,
+    data: &WindowDataset,
+    training: &TrainingArgs,
+    run: &RunDir,
+    evaluate: &dyn Fn() -> dnalm_train::Result<f64>,
+    window_nt: usize,
+) -> Result<()> {
     run_loop(
-        &model,
-        &data,
+        model,
+        data,
         training,
-        &run,
-        &evaluate,
+        run,
+        evaluate,
         "held-out masked-LM loss",
         |l| l,
     )?;
-    report_throughput(&run, training, args.window_nt)
+    report_throughput(run, training, window_nt)
 }
 
 /// Prints nucleotides per second from the run's median step time.
