@@ -24,8 +24,12 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// The quick-start job on the sample shipped in data/sample.
+    /// The quick-start job: pretrain a tiny MxDNA on the sample shipped in data/sample
+    /// and show the tokenization it learnt.
     Demo(commands::demo::DemoArgs),
+    /// Fixed tokenizers, n-gram and LSTM language models and mutation detection on the
+    /// sample shipped in data/sample.
+    Tour(commands::tour::TourArgs),
     /// Inspect sequence data.
     #[command(subcommand)]
     Data(commands::data::DataCommand),
@@ -62,6 +66,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Demo(args) => commands::demo::run(args),
+        Command::Tour(args) => commands::tour::run(args),
         Command::Data(command) => command.run(),
         Command::Tokenizer(command) => command.run(),
         Command::Ngram(command) => command.run(),

@@ -121,3 +121,38 @@ fn pretrain_resume_and_inspect_the_learnt_tokens() {
     let err = failure_of(&["tokens", "-m", &lm.display().to_string(), &chr20]);
     assert!(err.contains("config.json"), "{err}");
 }
+
+#[test]
+fn demo_pretrains_and_shows_the_learnt_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().display().to_string();
+    let sample = repo("data/sample").display().to_string();
+    let demo = || stdout_of(&["demo", "--steps", "2", "--sample", &sample, "--out", &out]);
+    let printed = demo();
+    // The six promoters, each spelled whole between the separators (70 nt in GUE's
+    // prom_core_tata).
+    let spelled: Vec<&str> = printed
+        .lines()
+        .skip_while(|l| !l.starts_with("== learnt tokens"))
+        .skip(1)
+        .take(12)
+        .collect();
+    assert_eq!(spelled.iter().filter(|l| l.starts_with('>')).count(), 6);
+    for line in spelled.iter().filter(|l| !l.starts_with('>')) {
+        assert_eq!(line.chars().filter(|c| *c != '|').count(), 70, "{line}");
+    }
+    assert!(printed.contains("394 windows, 200000 nt"), "{printed}");
+    assert!(printed.contains("held-out masked-LM loss"), "{printed}");
+    assert!(dir.path().join("mxdna/model.safetensors").is_file());
+    assert!(std::fs::read_to_string(dir.path().join("token_lengths.svg"))
+        .unwrap()
+        .contains("<svg"));
+    assert!(std::fs::read_to_string(dir.path().join("tokens.html"))
+        .unwrap()
+        .contains("class=\"t\""));
+    // Run again: the finished run is read back, not trained again.
+    let metrics = || std::fs::read_to_string(dir.path().join("mxdna/metrics.jsonl")).unwrap();
+    let before = metrics();
+    assert_eq!(demo(), printed);
+    assert_eq!(metrics(), before);
+}

@@ -1,32 +1,30 @@
-//! `dnalm demo`: the quick-start job on the sample shipped in `data/sample`. It reads
-//! the sample, builds every kind of tokenizer and compares how they cut real DNA, then
-//! trains n-gram language models on human genes and runs the mutation-detection task.
+//! `dnalm demo`: the quick-start job. On the sample shipped in `data/sample` it
+//! pretrains a tiny MxDNA (masked LM on 200 kb of human chr20, a few minutes on two
+//! cores), then shows the tokenization the model learnt: the learnt tokens of a few
+//! TATA promoters, the token-length distribution over the chr20 sample (text and SVG)
+//! and an HTML page that colours the tokens. The run folder resumes like every training
+//! run: after Ctrl-C, the same command goes on from the last checkpoint.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
 
-use crate::progress;
 use anyhow::{Context, Result};
 use candle_core::Device;
 use clap::Args;
-use dnalm_eval::mutations::detect_mutations;
-use dnalm_eval::perplexity::perplexity;
-use dnalm_lm::SequenceModel;
-use dnalm_ngram::{NgramModel, Smoothing};
-use dnalm_nn::lstm::LstmConfig;
-use dnalm_nn::token_lm::{NetworkConfig, TokenLm};
+use dnalm_mxdna::config::{MxDnaConfig, MxDnaPreset};
+use dnalm_mxdna::pretrained::MxDnaLm;
 use dnalm_seq::source::{read_all, SourceOptions};
-use dnalm_seq::split::{hold_out, Split, SplitFractions};
-use dnalm_seq::stats::StatsAccumulator;
 use dnalm_seq::SeqRecord;
-use dnalm_tokenize::{
-    BpeTokenizer, BpeTrainingConfig, KmerTokenizer, NucleotideTokenizer, TokenStats, Tokenizer,
+
+use crate::commands::tokens::{
+    learnt_windows, length_counts, print_distribution, print_tokens, write_histogram,
+    write_html,
 };
-use dnalm_train::checkpoint::{RunDir, TrainerState};
-use dnalm_train::optimizer::AdamWConfig;
-use dnalm_train::trainer::{self, Hooks, TrainConfig};
-use dnalm_train::windows::WindowDataset;
+use crate::commands::train::{logged_metric, pretrain_mxdna, stop_flag, TrainingArgs};
+
+/// Nucleotides per pretraining window (512 positions with [CLS] and [SEP]).
+const WINDOW_NT: usize = 510;
 
 /// Arguments of `dnalm demo`.
 #[derive(Debug, Args)]
@@ -35,13 +33,17 @@ pub struct DemoArgs {
     #[arg(long, default_value = "data/sample")]
     sample: PathBuf,
 
-    /// Where to write the tokenizers.
+    /// Where to write the run folder (mxdna/), the histogram and the HTML page.
     #[arg(long, default_value = "runs/demo")]
     out: PathBuf,
 
-    /// BPE vocabulary size.
-    #[arg(long, default_value_t = 512)]
-    vocab_size: usize,
+    /// Pretraining steps (16 windows of 510 nt each).
+    #[arg(long, default_value_t = 400)]
+    steps: u64,
+
+    /// Promoters whose learnt tokens are printed.
+    #[arg(long, default_value_t = 6)]
+    show: usize,
 }
 
 fn read(path: &Path) -> Result<Vec<SeqRecord>> {
@@ -52,213 +54,86 @@ fn read(path: &Path) -> Result<Vec<SeqRecord>> {
 /// Runs the demo.
 pub fn run(args: DemoArgs) -> Result<()> {
     let genome = read(&args.sample.join("chr20_200kb.fa.gz"))?;
-    let promoters = read(&args.sample.join("prom_core_tata").join("train.csv.gz"))?;
+    let promoters = read(&args.sample.join("prom_core_tata").join("test.csv.gz"))?;
     let mut out = std::io::stdout().lock();
-
-    writeln!(out, "== data: {}", args.sample.display())?;
-    for (name, records) in [
-        ("chr20_200kb.fa.gz", &genome),
-        ("prom_core_tata/train.csv.gz", &promoters),
-    ] {
-        let mut accumulator = StatsAccumulator::default();
-        records.iter().for_each(|record| accumulator.add(record));
-        let stats = accumulator.finish();
-        writeln!(
-            out,
-            "{name:<28} {:>4} records {:>8} nt   GC {:.3}   N {:.3}",
-            stats.records, stats.nucleotides, stats.gc_fraction, stats.n_fraction
-        )?;
-    }
-
+    let genome_nt: usize = genome.iter().map(|r| r.len()).sum();
     writeln!(
         out,
-        "\n== tokenizers (BPE learns {} tokens from the chr20 sample)",
-        args.vocab_size
+        "== pretraining a tiny MxDNA: masked LM on {} ({genome_nt} nt of human chr20), \
+         {} steps of 16 windows of {WINDOW_NT} nt",
+        args.sample.join("chr20_200kb.fa.gz").display(),
+        args.steps
     )?;
-    let config = BpeTrainingConfig {
-        vocab_size: args.vocab_size,
-        ..Default::default()
-    };
-    let bpe = BpeTokenizer::train(genome.iter().map(|r| r.seq.as_slice()), &config)?;
-    let tokenizers: Vec<(&str, Box<dyn Tokenizer>)> = vec![
-        ("nucleotide", Box::new(NucleotideTokenizer)),
-        ("kmer6_overlapping", Box::new(KmerTokenizer::new(6, true)?)),
-        ("kmer6_tiled", Box::new(KmerTokenizer::new(6, false)?)),
-        ("bpe", Box::new(bpe)),
-    ];
-    std::fs::create_dir_all(&args.out)
-        .with_context(|| format!("creating {}", args.out.display()))?;
-    writeln!(
-        out,
-        "{:<26} {:>7} {:>16} {:>12}   tokenizer.json",
-        "tokenizer", "vocab", "tokens per nt", "mean length"
-    )?;
-    for (name, tokenizer) in &tokenizers {
-        let path = args.out.join(format!("{name}.tokenizer.json"));
-        dnalm_tokenize::save(tokenizer.as_ref(), &path)?;
-        let mut stats = TokenStats::default();
-        for record in &promoters {
-            stats.add(&tokenizer.encode(&record.seq), record.len());
-        }
-        writeln!(
-            out,
-            "{:<26} {:>7} {:>16.3} {:>9.2} nt   {}",
-            tokenizer.describe(),
-            tokenizer.vocab_size(),
-            stats.tokens_per_nucleotide(),
-            stats.mean_token_length(),
-            path.display()
-        )?;
-    }
-
-    let first = &promoters[0];
-    writeln!(
-        out,
-        "\n== the first promoter ({}, label {}) as each tokenizer cuts it",
-        first.id,
-        first.label.as_deref().unwrap_or("-")
-    )?;
-    writeln!(out, "{}", String::from_utf8_lossy(&first.seq))?;
-    for (_, tokenizer) in &tokenizers {
-        let tokens: Vec<String> = tokenizer
-            .encode(&first.seq)
-            .ids
-            .iter()
-            .take(12)
-            .filter_map(|&id| tokenizer.id_to_token(id))
-            .collect();
-        writeln!(out, "{:<26} {} ...", tokenizer.describe(), tokens.join(" "))?;
-    }
-    let genes = read(&args.sample.join("genes_300.csv.gz"))?;
-    let fractions = SplitFractions::new(0.0, 0.1)?;
-    let (train, test): (Vec<SeqRecord>, Vec<SeqRecord>) = genes
-        .into_iter()
-        .partition(|gene| fractions.by_hash(gene.id.as_bytes(), 0) == Split::Train);
-    let test: Vec<&[u8]> = test.iter().map(|r| r.seq.as_slice()).collect();
-    ngram_tour(&train, &test, &mut out)?;
-    lstm_tour(&train, &test, &args.out, &mut out)
-}
-
-/// Trains a tiny LSTM on the genes for a few seconds and evaluates it like the n-grams.
-fn lstm_tour(
-    train: &[SeqRecord],
-    test: &[&[u8]],
-    out_dir: &Path,
-    out: &mut impl Write,
-) -> Result<()> {
-    let config = NetworkConfig::Lstm(LstmConfig {
-        vocab_size: 9,
-        embed_dim: 32,
-        hidden_size: 64,
-        num_layers: 1,
-    });
-    let model = TokenLm::new(config, Box::new(NucleotideTokenizer), 0, &Device::Cpu)?;
-    let run_dir = out_dir.join("lstm");
-    if run_dir.exists() {
-        std::fs::remove_dir_all(&run_dir)
-            .with_context(|| format!("removing the previous {}", run_dir.display()))?;
-    }
-    let run = RunDir::create(&run_dir)?;
-    model.save_run(&run).map_err(anyhow::Error::msg)?;
-    let (fit, held_out) = hold_out(train, 0.1, 1);
-    let data = WindowDataset::new(model.token_stream(fit.iter().copied()), 129);
-    let steps = 150;
-    let config = TrainConfig {
-        steps,
+    out.flush()?;
+    let run_dir = args.out.join("mxdna");
+    let training = TrainingArgs {
         batch_size: 16,
         accumulation: 1,
-        peak_lr: 5e-3,
-        warmup_steps: 10,
-        min_lr_ratio: 0.1,
-        adamw: AdamWConfig::default(),
-        clip_norm: 1.0,
-        eval_every: 50,
+        steps: args.steps,
+        lr: 2e-3,
+        warmup: args.steps / 10,
+        weight_decay: 0.01,
+        clip: 1.0,
+        eval_every: 100,
         patience: 0,
-        checkpoint_every: 0,
+        checkpoint_every: 50,
         seed: 0,
+        out: run_dir.clone(),
     };
-    writeln!(
-        out,
-        "\n== a tiny LSTM ({}), {steps} steps on the same training genes",
-        model.describe()
+    pretrain_mxdna(
+        || Ok(MxDnaConfig::preset(MxDnaPreset::Tiny)),
+        &genome,
+        WINDOW_NT,
+        0.0,
+        &training,
     )?;
-    let started = std::time::Instant::now();
-    let bar = progress::count_bar(steps, "training");
-    let evaluate = || -> dnalm_train::Result<f64> {
-        Ok(perplexity(&model, &held_out, &|_| {}).nats_per_event())
-    };
-    let mut show = |state: &TrainerState, _| bar.set_position(state.step);
-    let never = AtomicBool::new(false);
-    let hooks = Hooks {
-        evaluate: &evaluate,
-        stop: &never,
-        on_step: &mut show,
-    };
-    trainer::train(&model, &data, &config, &run, &Device::Cpu, hooks)?;
-    bar.finish_and_clear();
-    let test_ppl = perplexity(&model, test, &|_| {}).perplexity();
+    if stop_flag().load(Ordering::SeqCst) {
+        return Ok(());
+    }
+    let losses: Vec<String> = logged_metric(&run_dir, "eval_loss")?
+        .iter()
+        .map(|(step, loss)| format!("step {step}: {loss:.3}"))
+        .collect();
     writeln!(
         out,
-        "trained in {:.1} s; test perplexity {test_ppl:.4} (run folder {})",
-        started.elapsed().as_secs_f64(),
+        "held-out masked-LM loss (guessing is ln 4 = 1.386): {}",
+        losses.join(", ")
+    )?;
+
+    let model = MxDnaLm::load(&run_dir, &Device::Cpu).map_err(anyhow::Error::msg)?;
+    let shown = learnt_windows(
+        &model,
+        &promoters[..args.show.min(promoters.len())],
+        WINDOW_NT,
+        16,
+        0,
+    )?;
+    writeln!(
+        out,
+        "\n== learnt tokens of {} TATA promoters (GUE prom_core_tata test; units split by |, \
+         nucleotides in no unit in lower case)",
+        shown.len()
+    )?;
+    print_tokens(&mut out, &shown)?;
+
+    let windows = learnt_windows(&model, &genome, WINDOW_NT, 16, 0)?;
+    let counts = length_counts(&model, &windows);
+    writeln!(
+        out,
+        "\n== learnt token lengths over the chr20 sample"
+    )?;
+    print_distribution(&mut out, &windows, &counts)?;
+    let histogram = args.out.join("token_lengths.svg");
+    write_histogram(&histogram, &counts)?;
+    let page = args.out.join("tokens.html");
+    write_html(&page, &shown, counts.len() - 1)?;
+    writeln!(
+        out,
+        "\nwrote {} and {}; the model is in {} (try `dnalm tokens -m {} FILE`)",
+        histogram.display(),
+        page.display(),
+        run_dir.display(),
         run_dir.display()
     )?;
-    print_mutations(&model, test, out)?;
-    Ok(())
-}
-
-/// N-gram models on the genes: perplexity by smoothing, then mutation detection.
-fn ngram_tour(train: &[SeqRecord], test: &[&[u8]], out: &mut impl Write) -> Result<()> {
-    let (fit, held_out) = hold_out(train, 0.1, 1);
-    writeln!(
-        out,
-        "\n== n-gram language models on human genes ({} train / {} test, split by gene-id hash)",
-        train.len(),
-        test.len()
-    )?;
-    writeln!(
-        out,
-        "{:>5} {:>9} {:>9} {:>14} {:>18}",
-        "order", "MLE", "Laplace", "Kneser-Ney", "KN held-out"
-    )?;
-    let mut best: Option<(f64, NgramModel)> = None;
-    for order in [2, 4, 6, 8] {
-        let (kn, _, held_out_ppl) =
-            NgramModel::train_tuned(&fit, &held_out, order, Smoothing::KneserNey)?;
-        let ppl = |model: &NgramModel| perplexity(model, test, &|_| {}).perplexity();
-        let kn_ppl = ppl(&kn);
-        let laplace = ppl(&kn.clone().with_smoothing(Smoothing::AddK { k: 1.0 }));
-        let mle = ppl(&kn.clone().with_smoothing(Smoothing::Mle));
-        writeln!(
-            out,
-            "{order:>5} {mle:>9.4} {laplace:>9.4} {kn_ppl:>14.4} {held_out_ppl:>18.4}"
-        )?;
-        if best
-            .as_ref()
-            .is_none_or(|(lowest, _)| held_out_ppl < *lowest)
-        {
-            best = Some((held_out_ppl, kn));
-        }
-    }
-    let (_, model) = best.expect("at least one order");
-    writeln!(
-        out,
-        "\nmutation detection with the {} (lowest held-out perplexity; 500 pairs per K, seed 0)",
-        model.describe()
-    )?;
-    print_mutations(&model, test, out)?;
-    Ok(())
-}
-
-/// Mutation detection at K = 1, 5, 10 (500 pairs, seed 0), one line each.
-fn print_mutations(model: &dyn SequenceModel, test: &[&[u8]], out: &mut impl Write) -> Result<()> {
-    for max_edits in [1, 5, 10] {
-        let result = detect_mutations(model, test, max_edits, 500, 0, &|_| {})?;
-        writeln!(
-            out,
-            "  K = {max_edits:>2}: real sequence preferred by perplexity {:.3}, by probability {:.3}",
-            result.accuracy_by_perplexity, result.accuracy_by_probability
-        )?;
-    }
     Ok(())
 }

@@ -11,5 +11,6 @@ pub mod ngram;
 pub mod predict;
 pub mod tokenizer;
 pub mod tokens;
+pub mod tour;
 pub mod train;
 pub mod variants;

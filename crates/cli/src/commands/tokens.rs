@@ -7,13 +7,13 @@
 //! tokenized as the model was trained; windows are tokenized in batches.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use candle_core::Device;
 use clap::Args;
 use dnalm_mxdna::pretrained::{LearntTokens, MxDnaLm};
+use dnalm_seq::SeqRecord;
 use plotters::prelude::*;
 
 use crate::input::RecordArgs;
@@ -55,10 +55,13 @@ pub struct TokensArgs {
 }
 
 /// One tokenized window.
-struct Window {
-    name: String,
-    sequence: Vec<u8>,
-    learnt: LearntTokens,
+pub struct Window {
+    /// The record id, with the window's 1-based span when the record was cut.
+    pub name: String,
+    /// Its nucleotides.
+    pub sequence: Vec<u8>,
+    /// What the model made of them.
+    pub learnt: LearntTokens,
 }
 
 impl TokensArgs {
@@ -71,94 +74,142 @@ impl TokensArgs {
         }
         let model = MxDnaLm::load(&self.model, &Device::Cpu).map_err(anyhow::Error::msg)?;
         let records = self.records.read()?;
-        let mut pieces: Vec<(String, &[u8])> = Vec::new();
-        for record in &records {
-            for (i, piece) in record.seq.chunks(self.window_nt.max(1)).enumerate() {
-                let name = if record.seq.len() > self.window_nt {
-                    format!(
-                        "{}:{}-{}",
-                        record.id,
-                        i * self.window_nt + 1,
-                        i * self.window_nt + piece.len()
-                    )
-                } else {
-                    record.id.clone()
-                };
-                pieces.push((name, piece));
-            }
-        }
-        if self.max_windows > 0 {
-            pieces.truncate(self.max_windows);
-        }
-        let bar = progress::count_bar(pieces.len() as u64, "tokenizing");
-        let mut windows = Vec::with_capacity(pieces.len());
-        for batch in pieces.chunks(self.batch_size.max(1)) {
-            let sequences: Vec<&[u8]> = batch.iter().map(|(_, s)| *s).collect();
-            let learnt = model.learnt_tokens(&sequences, self.window_nt + 2)?;
-            for ((name, sequence), learnt) in batch.iter().zip(learnt) {
-                windows.push(Window {
-                    name: name.clone(),
-                    sequence: sequence.to_vec(),
-                    learnt,
-                });
-            }
-            bar.inc(batch.len() as u64);
-        }
-        bar.finish_and_clear();
-        let max_length = *model
-            .network()
-            .config()
-            .expert_kernel_sizes
-            .iter()
-            .max()
-            .unwrap_or(&1);
-        let mut counts = vec![0u64; max_length + 1];
-        let (mut nucleotides, mut uncovered) = (0usize, 0usize);
-        for window in &windows {
-            for token in &window.learnt.tokens {
-                counts[token.end - token.start] += 1;
-            }
-            nucleotides += window.sequence.len();
-            uncovered += window.learnt.uncovered;
-        }
-        let mut out = std::io::stdout().lock();
-        for window in windows.iter().take(self.show) {
-            writeln!(
-                out,
-                ">{} ({} tokens)",
-                window.name,
-                window.learnt.tokens.len()
-            )?;
-            writeln!(out, "{}", spelled(window))?;
-        }
-        let tokens: u64 = counts.iter().sum();
-        writeln!(
-            out,
-            "{} windows, {nucleotides} nt, {tokens} learnt tokens (mean length {:.2} nt; {:.1}% of nucleotides in no unit)",
-            windows.len(),
-            (nucleotides - uncovered) as f64 / tokens.max(1) as f64,
-            100.0 * uncovered as f64 / nucleotides.max(1) as f64
+        let windows = learnt_windows(
+            &model,
+            &records,
+            self.window_nt,
+            self.batch_size,
+            self.max_windows,
         )?;
-        writeln!(out, "length  tokens  share")?;
-        for (length, &count) in counts.iter().enumerate().skip(1) {
-            writeln!(
-                out,
-                "{length:>6}  {count:>6}  {:.3}",
-                count as f64 / tokens.max(1) as f64
-            )?;
-        }
+        let counts = length_counts(&model, &windows);
+        let mut out = std::io::stdout().lock();
+        print_tokens(&mut out, &windows[..self.show.min(windows.len())])?;
+        print_distribution(&mut out, &windows, &counts)?;
         if let Some(path) = &self.histogram {
             write_histogram(path, &counts)?;
             eprintln!("wrote {}", path.display());
         }
         if let Some(path) = &self.html {
-            let page = html_page(&windows[..self.show.min(windows.len())], max_length);
-            dnalm_seq::atomic::write_atomic(path, |file| file.write_all(page.as_bytes()))
-                .with_context(|| format!("cannot write {}", path.display()))?;
+            write_html(path, &windows[..self.show.min(windows.len())], counts.len() - 1)?;
             eprintln!("wrote {}", path.display());
         }
         Ok(())
     }
+}
+
+/// Cuts the records into windows of `window_nt` nucleotides end to end (the first
+/// `max_windows`, 0 for all) and tokenizes them `batch_size` at a time, with a
+/// progress bar.
+pub fn learnt_windows(
+    model: &MxDnaLm,
+    records: &[SeqRecord],
+    window_nt: usize,
+    batch_size: usize,
+    max_windows: usize,
+) -> Result<Vec<Window>> {
+    let mut pieces: Vec<(String, &[u8])> = Vec::new();
+    for record in records {
+        for (i, piece) in record.seq.chunks(window_nt.max(1)).enumerate() {
+            let name = if record.seq.len() > window_nt {
+                format!(
+                    "{}:{}-{}",
+                    record.id,
+                    i * window_nt + 1,
+                    i * window_nt + piece.len()
+                )
+            } else {
+                record.id.clone()
+            };
+            pieces.push((name, piece));
+        }
+    }
+    if max_windows > 0 {
+        pieces.truncate(max_windows);
+    }
+    let bar = progress::count_bar(pieces.len() as u64, "tokenizing");
+    let mut windows = Vec::with_capacity(pieces.len());
+    for batch in pieces.chunks(batch_size.max(1)) {
+        let sequences: Vec<&[u8]> = batch.iter().map(|(_, s)| *s).collect();
+        let learnt = model.learnt_tokens(&sequences, window_nt + 2)?;
+        for ((name, sequence), learnt) in batch.iter().zip(learnt) {
+            windows.push(Window {
+                name: name.clone(),
+                sequence: sequence.to_vec(),
+                learnt,
+            });
+        }
+        bar.inc(batch.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok(windows)
+}
+
+/// Learnt tokens by length over the windows (index = length in nucleotides, from 0 to
+/// the model's longest unit).
+pub fn length_counts(model: &MxDnaLm, windows: &[Window]) -> Vec<u64> {
+    let longest = model
+        .network()
+        .config()
+        .expert_kernel_sizes
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(1);
+    let mut counts = vec![0u64; longest + 1];
+    for window in windows {
+        for token in &window.learnt.tokens {
+            counts[token.end - token.start] += 1;
+        }
+    }
+    counts
+}
+
+/// Prints each window's name, token count and its sequence cut into learnt tokens.
+pub fn print_tokens(out: &mut impl std::io::Write, windows: &[Window]) -> Result<()> {
+    for window in windows {
+        writeln!(
+            out,
+            ">{} ({} tokens)",
+            window.name,
+            window.learnt.tokens.len()
+        )?;
+        writeln!(out, "{}", spelled(window))?;
+    }
+    Ok(())
+}
+
+/// Prints the totals and the share of tokens of each length.
+pub fn print_distribution(
+    out: &mut impl std::io::Write,
+    windows: &[Window],
+    counts: &[u64],
+) -> Result<()> {
+    let nucleotides: usize = windows.iter().map(|w| w.sequence.len()).sum();
+    let uncovered: usize = windows.iter().map(|w| w.learnt.uncovered).sum();
+    let tokens: u64 = counts.iter().sum();
+    writeln!(
+        out,
+        "{} windows, {nucleotides} nt, {tokens} learnt tokens (mean length {:.2} nt; {:.1}% of nucleotides in no unit)",
+        windows.len(),
+        (nucleotides - uncovered) as f64 / tokens.max(1) as f64,
+        100.0 * uncovered as f64 / nucleotides.max(1) as f64
+    )?;
+    writeln!(out, "length  tokens  share")?;
+    for (length, &count) in counts.iter().enumerate().skip(1) {
+        writeln!(
+            out,
+            "{length:>6}  {count:>6}  {:.3}",
+            count as f64 / tokens.max(1) as f64
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes the HTML page of the windows (atomically).
+pub fn write_html(path: &Path, windows: &[Window], max_length: usize) -> Result<()> {
+    let page = html_page(windows, max_length);
+    dnalm_seq::atomic::write_atomic(path, |file| file.write_all(page.as_bytes()))
+        .with_context(|| format!("cannot write {}", path.display()))
 }
 
 /// The sequence with `|` between units (and runs of uncovered nucleotides, in lower
@@ -187,7 +238,7 @@ fn spelled(window: &Window) -> String {
 }
 
 /// The token-length distribution as an SVG bar chart.
-fn write_histogram(path: &Path, counts: &[u64]) -> Result<()> {
+pub fn write_histogram(path: &Path, counts: &[u64]) -> Result<()> {
     let temp = PathBuf::from(format!("{}.partial.svg", path.display()));
     {
         let root = SVGBackend::new(&temp, (720, 420)).into_drawing_area();

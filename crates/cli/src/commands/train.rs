@@ -1,6 +1,6 @@
 //! `dnalm train ...`: neural language models.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
 
@@ -174,51 +174,51 @@ pub enum MxdnaPreset {
 pub struct TrainingArgs {
     /// Windows per micro-batch.
     #[arg(long, default_value_t = 32)]
-    batch_size: usize,
+    pub batch_size: usize,
 
     /// Micro-batches per optimizer step (gradient accumulation).
     #[arg(long, default_value_t = 1)]
-    accumulation: usize,
+    pub accumulation: usize,
 
     /// Optimizer steps.
     #[arg(long, default_value_t = 2000)]
-    steps: u64,
+    pub steps: u64,
 
     /// Peak learning rate.
     #[arg(long, default_value_t = 2e-3)]
-    lr: f64,
+    pub lr: f64,
 
     /// Linear warmup steps.
     #[arg(long, default_value_t = 100)]
-    warmup: u64,
+    pub warmup: u64,
 
     /// AdamW weight decay (not applied to biases and norms).
     #[arg(long, default_value_t = 0.01)]
-    weight_decay: f64,
+    pub weight_decay: f64,
 
     /// Gradient clipping norm.
     #[arg(long, default_value_t = 1.0)]
-    clip: f64,
+    pub clip: f64,
 
     /// Evaluate on the held-out tenth of the training records every this many steps.
     #[arg(long, default_value_t = 200)]
-    eval_every: u64,
+    pub eval_every: u64,
 
     /// Stop after this many evaluations without improvement (0: never).
     #[arg(long, default_value_t = 5)]
-    patience: u32,
+    pub patience: u32,
 
     /// Checkpoint every this many steps.
     #[arg(long, default_value_t = 200)]
-    checkpoint_every: u64,
+    pub checkpoint_every: u64,
 
     /// Seed of the initial weights, the held-out choice and the data order.
     #[arg(long, default_value_t = 0)]
-    seed: u64,
+    pub seed: u64,
 
     /// The run folder (created; resumed if it holds a checkpoint).
     #[arg(long, short, value_name = "DIR")]
-    out: PathBuf,
+    pub out: PathBuf,
 }
 
 impl TrainingArgs {
@@ -431,15 +431,23 @@ fn train_mlm(args: MlmArgs) -> Result<()> {
     pretrain_loop(&model, &data, training, &run, &evaluate, args.window_nt)
 }
 
-/// The median of the step times logged in a run's `metrics.jsonl`.
-fn median_step_seconds(run: &RunDir) -> Result<Option<f64>> {
-    let path = run.path().join("metrics.jsonl");
+/// The values of `key` logged in a run's `metrics.jsonl`, with their steps, in order.
+pub fn logged_metric(run_dir: &Path, key: &str) -> Result<Vec<(u64, f64)>> {
+    let path = run_dir.join("metrics.jsonl");
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
-    let mut seconds: Vec<f64> = text
+    Ok(text
         .lines()
         .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter_map(|record| record["step_seconds"].as_f64())
+        .filter_map(|record| Some((record["step"].as_u64()?, record[key].as_f64()?)))
+        .collect())
+}
+
+/// The median of the step times logged in a run's `metrics.jsonl`.
+fn median_step_seconds(run: &RunDir) -> Result<Option<f64>> {
+    let mut seconds: Vec<f64> = logged_metric(run.path(), "step_seconds")?
+        .into_iter()
+        .map(|(_, s)| s)
         .collect();
     seconds.sort_by(f64::total_cmp);
     Ok(seconds.get(seconds.len() / 2).copied())
@@ -493,22 +501,41 @@ fn mxdna_config(args: &MxdnaArgs) -> Result<MxDnaConfig> {
 }
 
 fn train_mxdna(args: MxdnaArgs) -> Result<()> {
+    let records = args.records.read()?;
+    pretrain_mxdna(
+        || mxdna_config(&args),
+        &records,
+        args.window_nt,
+        args.max_n_fraction,
+        &args.training,
+    )
+}
+
+/// Pretrains MxDNA with masked LM on windows of `window_nt` nucleotides cut end to end
+/// from the records (the last 2% held out): a new run of the configuration `config`
+/// makes, or the run already in `training.out` resumed. Shows a progress bar and ends
+/// with the throughput; the weights are in the run folder.
+pub fn pretrain_mxdna(
+    config: impl FnOnce() -> Result<MxDnaConfig>,
+    records: &[dnalm_seq::SeqRecord],
+    window_nt: usize,
+    max_n_fraction: f64,
+    training: &TrainingArgs,
+) -> Result<()> {
     let device = Device::Cpu;
-    let training = &args.training;
     let run = RunDir::create(&training.out)?;
     let model = if training.out.join("config.json").is_file() {
         let model = MxDnaLm::load(&training.out, &device).map_err(anyhow::Error::msg)?;
         eprintln!("resuming in {}", training.out.display());
         model
     } else {
-        let model = MxDnaLm::new(mxdna_config(&args)?, training.seed, &device)?;
+        let model = MxDnaLm::new(config()?, training.seed, &device)?;
         model.save_run(&run).map_err(anyhow::Error::msg)?;
         model
     };
-    let records = args.records.read()?;
-    let windows = genome_windows(&records, args.window_nt, args.max_n_fraction)?;
-    let (fit, held_out) = hold_out_last(&windows, args.window_nt)?;
-    let rows = TokenRows::encode(model.tokenizer(), fit.iter().copied(), args.window_nt + 2);
+    let windows = genome_windows(records, window_nt, max_n_fraction)?;
+    let (fit, held_out) = hold_out_last(&windows, window_nt)?;
+    let rows = TokenRows::encode(model.tokenizer(), fit.iter().copied(), window_nt + 2);
     let width = rows.width;
     let data = WindowDataset::new(rows.ids, width);
     let held_out_rows = TokenRows::encode(model.tokenizer(), held_out.iter().copied(), width);
@@ -523,13 +550,13 @@ fn train_mxdna(args: MxdnaArgs) -> Result<()> {
         config.expert_kernel_sizes,
         model.parameter_count(),
         data.len(),
-        args.window_nt,
+        window_nt,
         held_out.len()
     );
     let evaluate = || -> dnalm_train::Result<f64> {
         Ok(model.evaluate(&held_out_rows.ids, held_out_rows.width, training.batch_size)?)
     };
-    pretrain_loop(&model, &data, training, &run, &evaluate, args.window_nt)
+    pretrain_loop(&model, &data, training, &run, &evaluate, window_nt)
 }
 
 /// The loop of the masked-LM pretraining commands, then their throughput in nt/s.
