@@ -144,9 +144,11 @@ fn demo_pretrains_and_shows_the_learnt_tokens() {
     assert!(printed.contains("394 windows, 200000 nt"), "{printed}");
     assert!(printed.contains("held-out masked-LM loss"), "{printed}");
     assert!(dir.path().join("mxdna/model.safetensors").is_file());
-    assert!(std::fs::read_to_string(dir.path().join("token_lengths.svg"))
-        .unwrap()
-        .contains("<svg"));
+    assert!(
+        std::fs::read_to_string(dir.path().join("token_lengths.svg"))
+            .unwrap()
+            .contains("<svg")
+    );
     assert!(std::fs::read_to_string(dir.path().join("tokens.html"))
         .unwrap()
         .contains("class=\"t\""));

@@ -12,17 +12,21 @@
 //!
 //! Ties: the reference sorts the candidates with `std::sort` (by logit, descending),
 //! which is not stable but is deterministic: equal logits come out in the order
-//! libstdc++'s introsort leaves them. When a sequence has equal logits we sort it with
-//! that same algorithm ([`crate::gnu_sort`]), so ties are broken exactly as the
-//! reference built with GCC breaks them (`-0.0` and `0.0` are equal, as for C++'s `>`).
+//! libstdc++'s introsort leaves them. When the order of equal logits can change the
+//! result, we sort the sequence with that same algorithm ([`crate::gnu_sort`]), so ties
+//! are broken exactly as the reference built with GCC breaks them (`-0.0` and `0.0` are
+//! equal, as for C++'s `>`).
 //!
-//! Speed: without ties the order is unique, and we get it fast: each candidate becomes
-//! one `u64` key (the logit mapped to an order-preserving integer, inverted, above the
-//! candidate index), sorted by a least-significant-digit radix sort on the logit half
-//! (4 passes of 8 bits, a pass skipped when every key has the same digit). No
-//! comparison sort reaches that speed at 5,000 keys a sequence; a tie shows as two
-//! equal neighbours after it, and only then does the sequence take the slower exact
-//! path. The scan stops as soon as every position is covered.
+//! Speed: each candidate becomes one `u64` key: the logit mapped to an
+//! order-preserving integer, inverted, above its position and expert (so equal logits
+//! order by index, as a stable sort would leave them). Candidates that can never be
+//! taken are dropped (see [`bucketed_scan`]); the rest are bucketed by a linear map of
+//! the logit (one a bucket on average; a monotone map, so buckets are in order), and a
+//! bucket is sorted only when the scan reaches it: the scan stops once every position
+//! is covered, and the low-logit buckets are never sorted. Ties need care only where
+//! their order can change the result: when two tied candidates' spans overlap (the
+//! acceptance of a candidate depends only on the cover inside its own span). Only then
+//! does the sequence start over on the exact path, the reference's own sort order.
 
 use rayon::prelude::*;
 
@@ -73,6 +77,11 @@ pub fn basic_unit_nms(
             "kernel sizes must be at least 1, got {kernel_sizes:?}"
         )));
     }
+    if experts > MAX_EXPERTS || steps > MAX_STEPS {
+        return Err(NmsError::Shape(format!(
+            "at most {MAX_EXPERTS} experts and {MAX_STEPS} positions, got {experts} and {steps}"
+        )));
+    }
     if logits.len() != batch * steps * experts {
         return Err(NmsError::Shape(format!(
             "{} logits for {batch} sequences x {steps} positions x {experts} experts",
@@ -107,13 +116,20 @@ pub fn basic_unit_nms(
         .zip(logits.par_chunks(steps * experts))
         .zip(lengths.par_iter())
         .for_each_init(
-            || (Vec::new(), Vec::new()),
-            |(keys, scratch), (((centre, cover), logits), &length)| {
-                sequence_nms(logits, kernel_sizes, length, centre, cover, keys, scratch);
+            Scratch::default,
+            |scratch, (((centre, cover), logits), &length)| {
+                sequence_nms(logits, kernel_sizes, length, centre, cover, scratch);
             },
         );
     Ok(units)
 }
+
+/// Experts a key can name (its low 8 bits).
+const MAX_EXPERTS: usize = 256;
+/// Positions a key can name (24 bits above the expert).
+const MAX_STEPS: usize = 1 << 24;
+/// Tie groups larger than this take the exact path without looking at their spans.
+const LARGEST_CHECKED_TIE: usize = 32;
 
 /// Maps a float to an integer of the same order (`-0.0` and `0.0` alike).
 fn ordered_bits(value: f32) -> u32 {
@@ -125,86 +141,253 @@ fn ordered_bits(value: f32) -> u32 {
     }
 }
 
-/// Sorts keys stably by their high 32 bits (LSD radix, 8 bits a pass); `scratch` is
-/// working space.
-fn radix_sort_high_words(keys: &mut Vec<u64>, scratch: &mut Vec<u64>) {
-    scratch.clear();
-    scratch.resize(keys.len(), 0);
-    for shift in [32, 40, 48, 56] {
-        let mut counts = [0usize; 256];
-        for &key in keys.iter() {
-            counts[(key >> shift) as usize & 0xFF] += 1;
+/// A candidate as one integer: ascending keys visit higher logits first, equal logits
+/// in index (position, then expert) order.
+fn candidate_key(logit: f32, position: usize, expert: usize) -> u64 {
+    (u64::from(!ordered_bits(logit)) << 32) | ((position as u64) << 8) | expert as u64
+}
+
+/// Working space of one thread.
+#[derive(Default)]
+struct Scratch {
+    /// The candidates' keys in index order (all of them on the exact path).
+    keys: Vec<u64>,
+    /// Their logits.
+    logits: Vec<f32>,
+    /// Their buckets.
+    buckets: Vec<u32>,
+    /// The keys grouped by bucket.
+    bucketed: Vec<u64>,
+    /// One past each bucket's last key.
+    bucket_ends: Vec<u32>,
+}
+
+/// The cover state of one sequence while candidates are visited.
+struct Scan<'a> {
+    kernel_sizes: &'a [usize],
+    left: usize,
+    right: usize,
+    centre: &'a mut [i32],
+    cover: &'a mut [i32],
+    uncovered: usize,
+}
+
+impl Scan<'_> {
+    /// The span `[start, end)` of the candidate a key names, if it stays inside the
+    /// sequence.
+    fn span(&self, key: u64) -> Option<(usize, usize, usize, usize)> {
+        let position = (key as u32 >> 8) as usize;
+        let expert = (key & 0xFF) as usize;
+        let kernel = self.kernel_sizes[expert];
+        let start = position.checked_sub(kernel / 2)?;
+        let end = position + kernel / 2 + kernel % 2;
+        (start >= self.left && end <= self.right).then_some((position, expert, start, end))
+    }
+
+    /// Takes the candidate if its centre and span are free; true once every position
+    /// is covered.
+    fn visit(&mut self, key: u64) -> bool {
+        let position = (key as u32 >> 8) as usize;
+        if self.cover[position] >= 0 {
+            return false;
         }
-        if counts.contains(&keys.len()) {
-            continue;
+        let Some((position, expert, start, end)) = self.span(key) else {
+            return false;
+        };
+        if self.cover[start..end].iter().any(|&c| c >= 0) {
+            return false;
         }
-        let mut next = 0;
-        for count in counts.iter_mut() {
-            let here = *count;
-            *count = next;
-            next += here;
-        }
-        for &key in keys.iter() {
-            let digit = (key >> shift) as usize & 0xFF;
-            scratch[counts[digit]] = key;
-            counts[digit] += 1;
-        }
-        std::mem::swap(keys, scratch);
+        self.centre[position] = expert as i32;
+        self.cover[start..end].fill(expert as i32);
+        self.uncovered -= end - start;
+        self.uncovered == 0
     }
 }
 
-/// The NMS of one sequence; `keys` and `scratch` are working space.
+/// The NMS of one sequence.
 fn sequence_nms(
     logits: &[f32],
     kernel_sizes: &[usize],
     length: usize,
     centre: &mut [i32],
     cover: &mut [i32],
-    keys: &mut Vec<u64>,
-    scratch: &mut Vec<u64>,
+    scratch: &mut Scratch,
 ) {
     let experts = kernel_sizes.len();
     let (left, right) = (1, length.saturating_sub(1));
     if right <= left {
         return;
     }
-    keys.clear();
-    keys.extend(
-        logits[left * experts..right * experts]
-            .iter()
-            .enumerate()
-            .map(|(index, &logit)| (u64::from(!ordered_bits(logit)) << 32) | index as u64),
-    );
-    radix_sort_high_words(keys, scratch);
-    if keys.windows(2).any(|pair| pair[0] >> 32 == pair[1] >> 32) {
-        // The same comparisons as the reference's `logit[a] > logit[b]` (the high word
-        // is the logit's order, inverted), on keys back in index order.
-        keys.sort_unstable_by_key(|key| key & 0xFFFF_FFFF);
-        gnu_sort(keys, |a, b| a >> 32 < b >> 32);
+    let candidates = &logits[left * experts..right * experts];
+    let mut scan = Scan {
+        kernel_sizes,
+        left,
+        right,
+        centre,
+        cover,
+        uncovered: right - left,
+    };
+    if !bucketed_scan(candidates, &mut scan, scratch) {
+        scan.centre[left..right].fill(-1);
+        scan.cover[left..right].fill(-1);
+        scan.uncovered = right - left;
+        exact_scan(candidates, &mut scan, &mut scratch.keys);
     }
-    let mut uncovered = right - left;
+}
+
+/// The candidates' keys in index order.
+fn index_ordered_keys(candidates: &[f32], experts: usize, left: usize, keys: &mut Vec<u64>) {
+    keys.clear();
+    for (offset, logits) in candidates.chunks_exact(experts).enumerate() {
+        keys.extend(
+            logits
+                .iter()
+                .enumerate()
+                .map(|(expert, &logit)| candidate_key(logit, offset + left, expert)),
+        );
+    }
+}
+
+/// Visits the candidates by logit through lazily sorted buckets. False (and the scan
+/// left half done) when a tie among overlapping candidates needs the exact order.
+///
+/// Candidates that can never be taken are left out first: with a unit expert (kernel
+/// 1), a position is covered at the latest when its unit candidate is visited, so
+/// every candidate centred there with a strictly lower logit is skipped in any order.
+fn bucketed_scan(candidates: &[f32], scan: &mut Scan, scratch: &mut Scratch) -> bool {
+    let experts = scan.kernel_sizes.len();
+    let unit_expert = scan.kernel_sizes.iter().position(|&k| k == 1);
+    let Scratch {
+        keys,
+        logits,
+        buckets: bucket_of,
+        bucketed,
+        bucket_ends: ends,
+    } = scratch;
+    keys.clear();
+    logits.clear();
+    let (mut lowest, mut highest) = (f32::INFINITY, f32::NEG_INFINITY);
+    for (offset, row) in candidates.chunks_exact(experts).enumerate() {
+        let threshold = unit_expert.map_or(f32::NEG_INFINITY, |e| row[e]);
+        for (expert, &logit) in row.iter().enumerate() {
+            if logit >= threshold {
+                keys.push(candidate_key(logit, offset + scan.left, expert));
+                logits.push(logit);
+                lowest = lowest.min(logit);
+                highest = highest.max(logit);
+            }
+        }
+    }
+    let buckets = keys.len().max(1);
+    let range = f64::from(highest) - f64::from(lowest);
+    let scale = ((buckets - 1) as f64 / range) as f32;
+    let scale = if range > 0.0 && scale.is_finite() {
+        scale
+    } else {
+        0.0
+    };
+    // Higher logits go to lower buckets. Rounded subtraction and scaling are monotone,
+    // so bucket order is logit order (and equal logits share a bucket).
+    ends.clear();
+    ends.resize(buckets, 0);
+    bucket_of.clear();
+    bucket_of.extend(logits.iter().map(|&logit| {
+        let bucket = (((highest - logit) * scale) as usize).min(buckets - 1);
+        ends[bucket] += 1;
+        bucket as u32
+    }));
+    let mut next = 0;
+    for end in ends.iter_mut() {
+        let count = *end;
+        *end = next;
+        next += count;
+    }
+    bucketed.clear();
+    bucketed.resize(keys.len(), 0);
+    for (&key, &bucket) in keys.iter().zip(bucket_of.iter()) {
+        let slot = &mut ends[bucket as usize];
+        bucketed[*slot as usize] = key;
+        *slot += 1;
+    }
+    let mut start = 0;
+    for &end in ends.iter() {
+        let keys = &mut bucketed[start..end as usize];
+        start = end as usize;
+        if keys.len() > 1 {
+            sort_small(keys);
+            if keys.windows(2).any(|pair| pair[0] >> 32 == pair[1] >> 32)
+                && ties_interact(keys, scan)
+            {
+                return false;
+            }
+        }
+        for &key in keys.iter() {
+            if scan.visit(key) {
+                return true;
+            }
+        }
+    }
+    true
+}
+
+/// Sorts a bucket: insertion sort for the few keys a bucket usually holds.
+fn sort_small(keys: &mut [u64]) {
+    if keys.len() > 24 {
+        keys.sort_unstable();
+        return;
+    }
+    for i in 1..keys.len() {
+        let key = keys[i];
+        let mut j = i;
+        while j > 0 && keys[j - 1] > key {
+            keys[j] = keys[j - 1];
+            j -= 1;
+        }
+        keys[j] = key;
+    }
+}
+
+/// Whether two candidates of equal logit (neighbours in sorted keys) have overlapping
+/// spans, so that their order could change the result.
+fn ties_interact(sorted_keys: &[u64], scan: &Scan) -> bool {
+    let mut group_start = 0;
+    for i in 1..=sorted_keys.len() {
+        if i < sorted_keys.len() && sorted_keys[i] >> 32 == sorted_keys[group_start] >> 32 {
+            continue;
+        }
+        let group = &sorted_keys[group_start..i];
+        group_start = i;
+        if group.len() < 2 {
+            continue;
+        }
+        if group.len() > LARGEST_CHECKED_TIE {
+            return true;
+        }
+        // Spans that leave the sequence are never taken and cannot interact.
+        let spans: Vec<(usize, usize)> = group
+            .iter()
+            .filter_map(|&key| scan.span(key).map(|(_, _, start, end)| (start, end)))
+            .collect();
+        for (a, &(start_a, end_a)) in spans.iter().enumerate() {
+            if spans[a + 1..]
+                .iter()
+                .any(|&(start_b, end_b)| start_a < end_b && start_b < end_a)
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Visits the candidates in exactly the reference's order: libstdc++'s `std::sort` by
+/// `logit[a] > logit[b]` over the candidates in index order.
+fn exact_scan(candidates: &[f32], scan: &mut Scan, keys: &mut Vec<u64>) {
+    index_ordered_keys(candidates, scan.kernel_sizes.len(), scan.left, keys);
+    gnu_sort(keys, |a, b| a >> 32 < b >> 32);
     for &key in keys.iter() {
-        let index = (key & 0xFFFF_FFFF) as usize;
-        let position = index / experts + left;
-        if cover[position] >= 0 {
-            continue;
-        }
-        let expert = index % experts;
-        let kernel = kernel_sizes[expert];
-        let (Some(start), end) = (
-            position.checked_sub(kernel / 2),
-            position + kernel / 2 + kernel % 2,
-        ) else {
-            continue;
-        };
-        if start < left || end > right || cover[start..end].iter().any(|&c| c >= 0) {
-            continue;
-        }
-        centre[position] = expert as i32;
-        cover[start..end].fill(expert as i32);
-        uncovered -= end - start;
-        if uncovered == 0 {
-            break;
+        if scan.visit(key) {
+            return;
         }
     }
 }
@@ -261,18 +444,6 @@ mod tests {
     }
 
     #[test]
-    fn radix_sort_is_stable_on_the_high_words() {
-        let mut rng = dnalm_seq::seeded_rng(4);
-        let mut keys: Vec<u64> = (0..3000u64)
-            .map(|i| (u64::from(rng.random_range(0..50u32) * 0x0101_0101) << 32) | i)
-            .collect();
-        let mut expected = keys.clone();
-        expected.sort_by_key(|key| key >> 32);
-        radix_sort_high_words(&mut keys, &mut Vec::new());
-        assert_eq!(keys, expected);
-    }
-
-    #[test]
     fn a_worked_example() {
         // Positions 0..7, length 7: [CLS] 1 2 3 4 5 [SEP]; experts of kernels 1 and 3.
         // Best: expert 1 (k=3) at 3 -> covers 2..5. Next: expert 1 at 1 would cover 0..3
@@ -309,6 +480,26 @@ mod tests {
             assert_eq!(
                 ours,
                 reference(&logits, steps, &kernels, &lengths),
+                "trial {trial}"
+            );
+        }
+    }
+
+    #[test]
+    fn matches_the_reference_with_other_expert_sets() {
+        // Without a kernel-1 expert nothing is dropped before sorting; with one that is
+        // not first, the drop rule must look at the right column.
+        let mut rng = dnalm_seq::seeded_rng(12);
+        for (trial, kernels) in [vec![2, 3, 5], vec![4, 1, 7, 2]].iter().enumerate() {
+            let steps = 64;
+            let lengths = vec![steps, steps - 9, 3];
+            let logits: Vec<f32> = (0..lengths.len() * steps * kernels.len())
+                .map(|_| rng.random_range(-3.0f32..3.0))
+                .collect();
+            let ours = basic_unit_nms(&logits, steps, kernels, &lengths).unwrap();
+            assert_eq!(
+                ours,
+                reference(&logits, steps, kernels, &lengths),
                 "trial {trial}"
             );
         }

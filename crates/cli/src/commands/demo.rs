@@ -18,8 +18,7 @@ use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::SeqRecord;
 
 use crate::commands::tokens::{
-    learnt_windows, length_counts, print_distribution, print_tokens, write_histogram,
-    write_html,
+    learnt_windows, length_counts, print_distribution, print_tokens, write_histogram, write_html,
 };
 use crate::commands::train::{logged_metric, pretrain_mxdna, stop_flag, TrainingArgs};
 
@@ -118,10 +117,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
 
     let windows = learnt_windows(&model, &genome, WINDOW_NT, 16, 0)?;
     let counts = length_counts(&model, &windows);
-    writeln!(
-        out,
-        "\n== learnt token lengths over the chr20 sample"
-    )?;
+    writeln!(out, "\n== learnt token lengths over the chr20 sample")?;
     print_distribution(&mut out, &windows, &counts)?;
     let histogram = args.out.join("token_lengths.svg");
     write_histogram(&histogram, &counts)?;

@@ -90,7 +90,11 @@ impl TokensArgs {
             eprintln!("wrote {}", path.display());
         }
         if let Some(path) = &self.html {
-            write_html(path, &windows[..self.show.min(windows.len())], counts.len() - 1)?;
+            write_html(
+                path,
+                &windows[..self.show.min(windows.len())],
+                counts.len() - 1,
+            )?;
             eprintln!("wrote {}", path.display());
         }
         Ok(())
