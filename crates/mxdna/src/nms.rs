@@ -20,7 +20,7 @@
 //! Speed: each candidate becomes one `u64` key: the logit mapped to an
 //! order-preserving integer, inverted, above its position and expert (so equal logits
 //! order by index, as a stable sort would leave them). Candidates that can never be
-//! taken are dropped (see [`bucketed_scan`]); the rest are bucketed by a linear map of
+//! taken are dropped (see [`keep_live_candidates`]; about four in five here); the rest are bucketed by a linear map of
 //! the logit (one a bucket on average; a monotone map, so buckets are in order), and a
 //! bucket is sorted only when the scan reaches it: the scan stops once every position
 //! is covered, and the low-logit buckets are never sorted. Ties need care only where
@@ -160,6 +160,8 @@ struct Scratch {
     bucketed: Vec<u64>,
     /// One past each bucket's last key.
     bucket_ends: Vec<u32>,
+    /// Per kernel size, the logit a candidate must reach to stay live.
+    span_floor: Vec<f32>,
 }
 
 /// The cover state of one sequence while candidates are visited.
@@ -250,34 +252,21 @@ fn index_ordered_keys(candidates: &[f32], experts: usize, left: usize, keys: &mu
 
 /// Visits the candidates by logit through lazily sorted buckets. False (and the scan
 /// left half done) when a tie among overlapping candidates needs the exact order.
-///
-/// Candidates that can never be taken are left out first: with a unit expert (kernel
-/// 1), a position is covered at the latest when its unit candidate is visited, so
-/// every candidate centred there with a strictly lower logit is skipped in any order.
 fn bucketed_scan(candidates: &[f32], scan: &mut Scan, scratch: &mut Scratch) -> bool {
-    let experts = scan.kernel_sizes.len();
-    let unit_expert = scan.kernel_sizes.iter().position(|&k| k == 1);
     let Scratch {
         keys,
         logits,
         buckets: bucket_of,
         bucketed,
         bucket_ends: ends,
+        span_floor,
     } = scratch;
-    keys.clear();
-    logits.clear();
-    let (mut lowest, mut highest) = (f32::INFINITY, f32::NEG_INFINITY);
-    for (offset, row) in candidates.chunks_exact(experts).enumerate() {
-        let threshold = unit_expert.map_or(f32::NEG_INFINITY, |e| row[e]);
-        for (expert, &logit) in row.iter().enumerate() {
-            if logit >= threshold {
-                keys.push(candidate_key(logit, offset + scan.left, expert));
-                logits.push(logit);
-                lowest = lowest.min(logit);
-                highest = highest.max(logit);
-            }
-        }
-    }
+    keep_live_candidates(candidates, scan, keys, logits, span_floor);
+    let (lowest, highest) = logits
+        .iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), &x| {
+            (lo.min(x), hi.max(x))
+        });
     let buckets = keys.len().max(1);
     let range = f64::from(highest) - f64::from(lowest);
     let scale = ((buckets - 1) as f64 / range) as f32;
@@ -328,6 +317,76 @@ fn bucketed_scan(candidates: &[f32], scan: &mut Scan, scratch: &mut Scratch) -> 
         }
     }
     true
+}
+
+/// The keys and logits of the candidates that can be taken in some order consistent
+/// with the logits; the others are rejected whatever the order of ties, so leaving them
+/// out changes nothing.
+///
+/// A candidate whose span leaves the sequence is never taken. With a unit expert
+/// (kernel 1), a position is covered at the latest when its unit candidate is visited;
+/// so a candidate is dead if some nucleotide of its span has a unit candidate of a
+/// strictly higher logit. Spans grow by one nucleotide from one kernel size to the next
+/// (`[p - k/2, p + k/2 + k%2)`: an even size adds one on the left, an odd one on the
+/// right), so the largest unit logit over each size's span costs one step a size.
+fn keep_live_candidates(
+    candidates: &[f32],
+    scan: &Scan,
+    keys: &mut Vec<u64>,
+    logits: &mut Vec<f32>,
+    span_floor: &mut Vec<f32>,
+) {
+    let experts = scan.kernel_sizes.len();
+    let unit_expert = scan.kernel_sizes.iter().position(|&k| k == 1);
+    let unit_logit = |position: usize| {
+        unit_expert.map_or(f32::NEG_INFINITY, |e| {
+            candidates[(position - scan.left) * experts + e]
+        })
+    };
+    let largest = scan.kernel_sizes.iter().copied().max().unwrap_or(1);
+    span_floor.clear();
+    span_floor.resize(largest + 1, f32::INFINITY);
+    // Every candidate is written; the live ones advance the cursor (a branch here
+    // would be mispredicted half the time).
+    keys.clear();
+    keys.resize(candidates.len(), 0);
+    logits.clear();
+    logits.resize(candidates.len(), 0.0);
+    let mut kept = 0;
+    for (offset, row) in candidates.chunks_exact(experts).enumerate() {
+        let position = offset + scan.left;
+        // span_floor[k]: the logit a candidate of size k centred here must reach
+        // (infinite when its span leaves the sequence).
+        let (mut start, mut end) = (position, position + 1);
+        let mut floor = unit_logit(position);
+        span_floor[1] = floor;
+        for size in 2..=largest {
+            let inside = if size % 2 == 0 {
+                start > scan.left && {
+                    start -= 1;
+                    true
+                }
+            } else {
+                end < scan.right && {
+                    end += 1;
+                    true
+                }
+            };
+            if !inside {
+                span_floor[size..].fill(f32::INFINITY);
+                break;
+            }
+            floor = floor.max(unit_logit(if size % 2 == 0 { start } else { end - 1 }));
+            span_floor[size] = floor;
+        }
+        for (expert, &logit) in row.iter().enumerate() {
+            keys[kept] = candidate_key(logit, position, expert);
+            logits[kept] = logit;
+            kept += usize::from(logit >= span_floor[scan.kernel_sizes[expert]]);
+        }
+    }
+    keys.truncate(kept);
+    logits.truncate(kept);
 }
 
 /// Sorts a bucket: insertion sort for the few keys a bucket usually holds.
