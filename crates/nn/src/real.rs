@@ -82,7 +82,10 @@ fn exp_f32(x: f32) -> f32 {
     ];
     let underflow = x < -87.3;
     let x = x.clamp(-87.3, 88.3);
-    let n = (x * LOG2E).round();
+    // Round to nearest by adding and removing 1.5 * 2^23 (exact for |x log2 e| < 2^22):
+    // plain arithmetic, where `round` is a libm call that stops the loop vectorising.
+    const ROUNDER: f32 = 12_582_912.0;
+    let n = (x * LOG2E + ROUNDER) - ROUNDER;
     let r = x - n * LN2_HI - n * LN2_LO;
     let mut p = P[0];
     for &c in &P[1..] {
