@@ -22,7 +22,7 @@ use rayon::prelude::*;
 
 use crate::cpu::{contiguous, with_avx2_fma, CpuView};
 use crate::matmul::{matmul_single, MatRef};
-use crate::real::Real;
+use crate::real::{lane_max, lane_sum, Real};
 
 const NAME: &str = "attention";
 /// Query rows per block.
@@ -144,18 +144,10 @@ fn softmax_block<T: Real>(scores: &mut [T], first_row: usize, head: &Head, lse: 
     for (r, (row, lse)) in scores.chunks_exact_mut(keys).zip(lse).enumerate() {
         let visible = head.visible_keys(first_row + r);
         let (seen, hidden) = row.split_at_mut(visible);
-        let mut max = T::neg_infinity();
-        for s in seen.iter_mut() {
-            *s = *s * scale;
-            if *s > max {
-                max = *s;
-            }
-        }
-        let mut sum = T::default();
-        for s in seen.iter_mut() {
-            *s = (*s - max).exp();
-            sum += *s;
-        }
+        seen.iter_mut().for_each(|s| *s = *s * scale);
+        let max = lane_max(seen);
+        seen.iter_mut().for_each(|s| *s = (*s - max).exp());
+        let sum = lane_sum(seen);
         let inverse = T::one() / sum;
         seen.iter_mut().for_each(|s| *s = *s * inverse);
         hidden.iter_mut().for_each(|s| *s = T::default());

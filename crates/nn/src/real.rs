@@ -164,9 +164,56 @@ impl Real for f64 {
     }
 }
 
+/// Lanes of the reductions below: independent partial results the compiler keeps in
+/// vector registers (a single running sum is a serial chain it may not reorder).
+const LANES: usize = 16;
+
+/// The sum of `values`, added in [`LANES`] interleaved partial sums.
+#[inline(always)]
+pub fn lane_sum<T: Real>(values: &[T]) -> T {
+    let mut lanes = [T::default(); LANES];
+    let chunks = values.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &value) in lanes.iter_mut().zip(chunk) {
+            *lane += value;
+        }
+    }
+    let mut total = T::default();
+    for value in lanes.iter().chain(tail) {
+        total += *value;
+    }
+    total
+}
+
+/// The largest of `values` (negative infinity when empty; NaN-free input assumed).
+#[inline(always)]
+pub fn lane_max<T: Real>(values: &[T]) -> T {
+    let larger = |a: T, b: T| if b > a { b } else { a };
+    let mut lanes = [T::neg_infinity(); LANES];
+    let chunks = values.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &value) in lanes.iter_mut().zip(chunk) {
+            *lane = larger(*lane, value);
+        }
+    }
+    lanes.iter().chain(tail).fold(T::neg_infinity(), |a, &b| larger(a, b))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lane_reductions_match_plain_ones() {
+        for n in [0usize, 1, 15, 16, 17, 100] {
+            let values: Vec<f64> = (0..n).map(|i| ((i * 37 % 11) as f64) - 4.5).collect();
+            assert_eq!(lane_sum(&values), values.iter().sum::<f64>(), "n {n}");
+            let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            assert_eq!(lane_max(&values), max, "n {n}");
+        }
+    }
 
     #[test]
     fn fast_tanh_and_sigmoid_are_close_to_exact() {
