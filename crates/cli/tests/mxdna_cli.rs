@@ -55,6 +55,7 @@ fn pretrain_resume_and_inspect_the_learnt_tokens() {
         &run,
         "--show",
         "2",
+        "--spans",
         "--window-nt",
         "120",
         "--max-windows",
@@ -70,14 +71,25 @@ fn pretrain_resume_and_inspect_the_learnt_tokens() {
         "{printed}"
     );
     assert!(printed.contains("6 windows, 720 nt"), "{printed}");
-    // Every printed window spells its 120 nucleotides between the separators.
-    let spelled: Vec<&str> = printed
-        .lines()
-        .filter(|l| !l.starts_with('>'))
-        .take(2)
-        .collect();
-    for line in spelled {
-        assert_eq!(line.chars().filter(|c| *c != '|').count(), 120, "{line}");
+    // Every printed window spells its 120 nucleotides between the separators, and its
+    // spans (START-END:EXPERT) tile what the units cover, each as long as its text.
+    let lines: Vec<&str> = printed.lines().take(6).collect();
+    for window in lines.chunks(3) {
+        let (spelled, spans) = (window[1], window[2]);
+        assert_eq!(spelled.chars().filter(|c| *c != '|').count(), 120, "{spelled}");
+        let units: Vec<&str> = spelled
+            .split('|')
+            .filter(|unit| unit.chars().all(|c| c.is_ascii_uppercase()))
+            .collect();
+        let lengths: Vec<usize> = spans
+            .split(' ')
+            .map(|span| {
+                let (range, _expert) = span.split_once(':').unwrap();
+                let (start, end) = range.split_once('-').unwrap();
+                end.parse::<usize>().unwrap() + 1 - start.parse::<usize>().unwrap()
+            })
+            .collect();
+        assert_eq!(lengths, units.iter().map(|u| u.len()).collect::<Vec<_>>());
     }
     assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
     assert!(std::fs::read_to_string(&html)

@@ -113,7 +113,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
          nucleotides in no unit in lower case)",
         shown.len()
     )?;
-    print_tokens(&mut out, &shown)?;
+    print_tokens(&mut out, &shown, false)?;
 
     let windows = learnt_windows(&model, &genome, WINDOW_NT, 16, 0)?;
     let counts = length_counts(&model, &windows);

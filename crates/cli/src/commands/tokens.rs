@@ -30,6 +30,11 @@ pub struct TokensArgs {
     #[arg(long, default_value_t = 5)]
     show: usize,
 
+    /// Also print each token's span (1-based, inclusive) and expert, as
+    /// `START-END:EXPERT`, on a line under the sequence.
+    #[arg(long)]
+    spans: bool,
+
     /// Records are cut into windows of this many nucleotides.
     #[arg(long, default_value_t = 510)]
     window_nt: usize,
@@ -83,7 +88,7 @@ impl TokensArgs {
         )?;
         let counts = length_counts(&model, &windows);
         let mut out = std::io::stdout().lock();
-        print_tokens(&mut out, &windows[..self.show.min(windows.len())])?;
+        print_tokens(&mut out, &windows[..self.show.min(windows.len())], self.spans)?;
         print_distribution(&mut out, &windows, &counts)?;
         if let Some(path) = &self.histogram {
             write_histogram(path, &counts)?;
@@ -168,8 +173,9 @@ pub fn length_counts(model: &MxDnaLm, windows: &[Window]) -> Vec<u64> {
     counts
 }
 
-/// Prints each window's name, token count and its sequence cut into learnt tokens.
-pub fn print_tokens(out: &mut impl std::io::Write, windows: &[Window]) -> Result<()> {
+/// Prints each window's name, token count and its sequence cut into learnt tokens;
+/// with `spans`, a line of `START-END:EXPERT` (1-based, inclusive) under it.
+pub fn print_tokens(out: &mut impl std::io::Write, windows: &[Window], spans: bool) -> Result<()> {
     for window in windows {
         writeln!(
             out,
@@ -178,6 +184,15 @@ pub fn print_tokens(out: &mut impl std::io::Write, windows: &[Window]) -> Result
             window.learnt.tokens.len()
         )?;
         writeln!(out, "{}", spelled(window))?;
+        if spans {
+            let listed: Vec<String> = window
+                .learnt
+                .tokens
+                .iter()
+                .map(|t| format!("{}-{}:{}", t.start + 1, t.end, t.expert))
+                .collect();
+            writeln!(out, "{}", listed.join(" "))?;
+        }
     }
     Ok(())
 }
@@ -391,6 +406,12 @@ mod tests {
             },
         };
         assert_eq!(spelled(&window), "a|CG|TAC|g");
+        let mut printed = Vec::new();
+        print_tokens(&mut printed, std::slice::from_ref(&window), true).unwrap();
+        assert_eq!(
+            String::from_utf8(printed).unwrap(),
+            ">s<1> (2 tokens)\na|CG|TAC|g\n2-3:1 4-6:2\n"
+        );
         let page = html_page(&[window], 3);
         assert!(page.contains("s&lt;1&gt;"));
         assert!(
