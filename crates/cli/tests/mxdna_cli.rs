@@ -76,7 +76,11 @@ fn pretrain_resume_and_inspect_the_learnt_tokens() {
     let lines: Vec<&str> = printed.lines().take(6).collect();
     for window in lines.chunks(3) {
         let (spelled, spans) = (window[1], window[2]);
-        assert_eq!(spelled.chars().filter(|c| *c != '|').count(), 120, "{spelled}");
+        assert_eq!(
+            spelled.chars().filter(|c| *c != '|').count(),
+            120,
+            "{spelled}"
+        );
         let units: Vec<&str> = spelled
             .split('|')
             .filter(|unit| unit.chars().all(|c| c.is_ascii_uppercase()))

@@ -198,7 +198,10 @@ pub fn lane_max<T: Real>(values: &[T]) -> T {
             *lane = larger(*lane, value);
         }
     }
-    lanes.iter().chain(tail).fold(T::neg_infinity(), |a, &b| larger(a, b))
+    lanes
+        .iter()
+        .chain(tail)
+        .fold(T::neg_infinity(), |a, &b| larger(a, b))
 }
 
 #[cfg(test)]

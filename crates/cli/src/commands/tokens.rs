@@ -88,7 +88,11 @@ impl TokensArgs {
         )?;
         let counts = length_counts(&model, &windows);
         let mut out = std::io::stdout().lock();
-        print_tokens(&mut out, &windows[..self.show.min(windows.len())], self.spans)?;
+        print_tokens(
+            &mut out,
+            &windows[..self.show.min(windows.len())],
+            self.spans,
+        )?;
         print_distribution(&mut out, &windows, &counts)?;
         if let Some(path) = &self.histogram {
             write_histogram(path, &counts)?;
