@@ -45,15 +45,16 @@ pub struct DemoArgs {
     show: usize,
 }
 
-fn read(path: &Path) -> Result<Vec<SeqRecord>> {
+/// Reads one file of the shipped sample.
+pub fn read_sample(path: &Path) -> Result<Vec<SeqRecord>> {
     read_all(path, &SourceOptions::default())
         .with_context(|| format!("reading the sample {}", path.display()))
 }
 
 /// Runs the demo.
 pub fn run(args: DemoArgs) -> Result<()> {
-    let genome = read(&args.sample.join("chr20_200kb.fa.gz"))?;
-    let promoters = read(&args.sample.join("prom_core_tata").join("test.csv.gz"))?;
+    let genome = read_sample(&args.sample.join("chr20_200kb.fa.gz"))?;
+    let promoters = read_sample(&args.sample.join("prom_core_tata").join("test.csv.gz"))?;
     let mut out = std::io::stdout().lock();
     let genome_nt: usize = genome.iter().map(|r| r.len()).sum();
     writeln!(

@@ -7,6 +7,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
+use crate::commands::demo::read_sample;
 use crate::progress;
 use anyhow::{Context, Result};
 use candle_core::Device;
@@ -17,7 +18,6 @@ use dnalm_lm::SequenceModel;
 use dnalm_ngram::{NgramModel, Smoothing};
 use dnalm_nn::lstm::LstmConfig;
 use dnalm_nn::token_lm::{NetworkConfig, TokenLm};
-use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::split::{hold_out, Split, SplitFractions};
 use dnalm_seq::stats::StatsAccumulator;
 use dnalm_seq::SeqRecord;
@@ -45,15 +45,10 @@ pub struct TourArgs {
     vocab_size: usize,
 }
 
-fn read(path: &Path) -> Result<Vec<SeqRecord>> {
-    read_all(path, &SourceOptions::default())
-        .with_context(|| format!("reading the sample {}", path.display()))
-}
-
 /// Runs the tour.
 pub fn run(args: TourArgs) -> Result<()> {
-    let genome = read(&args.sample.join("chr20_200kb.fa.gz"))?;
-    let promoters = read(&args.sample.join("prom_core_tata").join("train.csv.gz"))?;
+    let genome = read_sample(&args.sample.join("chr20_200kb.fa.gz"))?;
+    let promoters = read_sample(&args.sample.join("prom_core_tata").join("train.csv.gz"))?;
     let mut out = std::io::stdout().lock();
 
     writeln!(out, "== data: {}", args.sample.display())?;
@@ -130,7 +125,7 @@ pub fn run(args: TourArgs) -> Result<()> {
             .collect();
         writeln!(out, "{:<26} {} ...", tokenizer.describe(), tokens.join(" "))?;
     }
-    let genes = read(&args.sample.join("genes_300.csv.gz"))?;
+    let genes = read_sample(&args.sample.join("genes_300.csv.gz"))?;
     let fractions = SplitFractions::new(0.0, 0.1)?;
     let (train, test): (Vec<SeqRecord>, Vec<SeqRecord>) = genes
         .into_iter()
