@@ -6,10 +6,9 @@
 //! Starts from a pretraining run (`dnalm train mxdna`; its decoder and LM head are
 //! left behind) or from scratch. `config.json`: `"model": "mxdna-classifier"`.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{Device, Tensor, Var};
+use candle_core::{Device, Tensor};
 use dnalm_nn::heads::{ClassifierHead, Pooling};
 use dnalm_nn::masked_lm::row_lengths;
 use dnalm_nn::params::ParamStore;
@@ -18,7 +17,7 @@ use dnalm_nn::supervised::{split_labelled, InputRows, Objective, SequencePredict
 use dnalm_nn::token_rows::TokenRows;
 use dnalm_tokenize::{special, NucleotideTokenizer};
 use dnalm_train::checkpoint::RunDir;
-use dnalm_train::trainer::Trainable;
+use dnalm_train::trainer::{Parameters, Trainable};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MxDnaConfig;
@@ -136,16 +135,8 @@ impl MxDnaClassifier {
 }
 
 impl Trainable for MxDnaClassifier {
-    fn named_vars(&self) -> Vec<(String, Var)> {
-        self.params.named_vars()
-    }
-
-    fn weights(&self) -> HashMap<String, Tensor> {
-        self.params.tensors()
-    }
-
-    fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
-        self.params.load(weights)
+    fn parameters(&self) -> &dyn Parameters {
+        &self.params
     }
 
     fn window_loss(&self, rows: &Tensor, seed: u64) -> candle_core::Result<(Tensor, f64)> {
@@ -196,6 +187,8 @@ impl SequencePredictor for MxDnaClassifier {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
     use crate::config::MxDnaPreset;
     use crate::pretrained::MxDnaLm;

@@ -4,16 +4,15 @@
 //!
 //! `config.json` is the [`MxDnaConfig`] with `"model": "mxdna"`.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor, Var};
+use candle_core::{DType, Device, Tensor};
 use dnalm_nn::params::ParamStore;
 use dnalm_nn::run_files::{read_run, write_run};
 use dnalm_nn::token_rows::TokenRows;
 use dnalm_tokenize::{special, NucleotideTokenizer, Tokenizer};
 use dnalm_train::checkpoint::RunDir;
-use dnalm_train::trainer::Trainable;
+use dnalm_train::trainer::{Parameters, Trainable};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MxDnaConfig;
@@ -177,16 +176,8 @@ impl MxDnaLm {
 }
 
 impl Trainable for MxDnaLm {
-    fn named_vars(&self) -> Vec<(String, Var)> {
-        self.params.named_vars()
-    }
-
-    fn weights(&self) -> HashMap<String, Tensor> {
-        self.params.tensors()
-    }
-
-    fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
-        self.params.load(weights)
+    fn parameters(&self) -> &dyn Parameters {
+        &self.params
     }
 
     fn window_loss(&self, rows: &Tensor, seed: u64) -> candle_core::Result<(Tensor, f64)> {

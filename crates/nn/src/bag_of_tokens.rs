@@ -7,12 +7,10 @@
 //! AdamW's weight decay as the L2 penalty and early stopping on dev.
 //! Parameter names: `linear.weight` `(outputs, vocab)`, `linear.bias`.
 
-use std::collections::HashMap;
-
-use candle_core::{Device, Tensor, Var};
+use candle_core::{Device, Tensor};
 use dnalm_tokenize::{special, Tokenizer};
 use dnalm_train::checkpoint::RunDir;
-use dnalm_train::trainer::Trainable;
+use dnalm_train::trainer::{Parameters, Trainable};
 use serde::{Deserialize, Serialize};
 
 use crate::params::ParamStore;
@@ -91,16 +89,8 @@ impl BagOfTokens {
 }
 
 impl Trainable for BagOfTokens {
-    fn named_vars(&self) -> Vec<(String, Var)> {
-        self.params.named_vars()
-    }
-
-    fn weights(&self) -> HashMap<String, Tensor> {
-        self.params.tensors()
-    }
-
-    fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
-        self.params.load(weights)
+    fn parameters(&self) -> &dyn Parameters {
+        &self.params
     }
 
     fn window_loss(&self, rows: &Tensor, _seed: u64) -> candle_core::Result<(Tensor, f64)> {

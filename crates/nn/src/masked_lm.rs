@@ -8,14 +8,13 @@
 //! Masking is drawn per batch from the seed the training loop passes, so a resumed
 //! run hides the same tokens.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor, Var};
+use candle_core::{DType, Device, Tensor};
 use dnalm_seq::masking::{mask_spans, MaskingConfig, IGNORE_INDEX};
 use dnalm_tokenize::{special, Tokenizer};
 use dnalm_train::checkpoint::RunDir;
-use dnalm_train::trainer::Trainable;
+use dnalm_train::trainer::{Parameters, Trainable};
 use serde::{Deserialize, Serialize};
 
 use crate::encoder::{Encoder, EncoderConfig};
@@ -272,16 +271,8 @@ impl MaskedLm {
 }
 
 impl Trainable for MaskedLm {
-    fn named_vars(&self) -> Vec<(String, Var)> {
-        self.params.named_vars()
-    }
-
-    fn weights(&self) -> HashMap<String, Tensor> {
-        self.params.tensors()
-    }
-
-    fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
-        self.params.load(weights)
+    fn parameters(&self) -> &dyn Parameters {
+        &self.params
     }
 
     fn window_loss(&self, rows: &Tensor, seed: u64) -> candle_core::Result<(Tensor, f64)> {

@@ -140,6 +140,20 @@ impl ParamStore {
     }
 }
 
+impl dnalm_train::trainer::Parameters for ParamStore {
+    fn named_vars(&self) -> Vec<(String, Var)> {
+        ParamStore::named_vars(self)
+    }
+
+    fn weights(&self) -> HashMap<String, Tensor> {
+        self.tensors()
+    }
+
+    fn load_weights(&self, weights: &HashMap<String, Tensor>) -> Result<()> {
+        self.load(weights)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,13 +2,12 @@
 //! sequences: [`Encoder`] + [`ClassifierHead`] + the tokenizer. Starts from a
 //! pretrained masked-LM run (its encoder weights; the head is new) or from scratch.
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{Device, Tensor, Var};
+use candle_core::{Device, Tensor};
 use dnalm_tokenize::Tokenizer;
 use dnalm_train::checkpoint::RunDir;
-use dnalm_train::trainer::Trainable;
+use dnalm_train::trainer::{Parameters, Trainable};
 use serde::{Deserialize, Serialize};
 
 use crate::encoder::{Encoder, EncoderConfig};
@@ -136,16 +135,8 @@ impl SequenceClassifier {
 }
 
 impl Trainable for SequenceClassifier {
-    fn named_vars(&self) -> Vec<(String, Var)> {
-        self.params.named_vars()
-    }
-
-    fn weights(&self) -> HashMap<String, Tensor> {
-        self.params.tensors()
-    }
-
-    fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
-        self.params.load(weights)
+    fn parameters(&self) -> &dyn Parameters {
+        &self.params
     }
 
     fn window_loss(&self, rows: &Tensor, seed: u64) -> candle_core::Result<(Tensor, f64)> {

@@ -5,14 +5,13 @@
 //! for the n-gram models; for multi-nucleotide tokens the probability of the token
 //! sequence is spread over the same `L + 1` events).
 
-use std::collections::HashMap;
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor, Var, D};
+use candle_core::{DType, Device, Tensor, D};
 use dnalm_lm::{draw_weighted, ScoreKind, SequenceGenerator, SequenceModel, SequenceScore};
 use dnalm_tokenize::{special, Tokenizer};
 use dnalm_train::checkpoint::RunDir;
-use dnalm_train::trainer::Trainable;
+use dnalm_train::trainer::{Parameters, Trainable};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 
@@ -111,16 +110,8 @@ impl TokenLm {
 }
 
 impl Trainable for TokenLm {
-    fn named_vars(&self) -> Vec<(String, Var)> {
-        self.network.params().named_vars()
-    }
-
-    fn weights(&self) -> HashMap<String, Tensor> {
-        self.network.params().tensors()
-    }
-
-    fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
-        self.network.params().load(weights)
+    fn parameters(&self) -> &dyn Parameters {
+        self.network.params()
     }
 
     fn window_loss(&self, windows: &Tensor, _seed: u64) -> candle_core::Result<(Tensor, f64)> {

@@ -17,14 +17,32 @@ use crate::optimizer::{AdamW, AdamWConfig};
 use crate::schedule::WarmupCosine;
 use crate::windows::WindowDataset;
 
-/// A model the loop can train.
-pub trait Trainable {
+/// A model's named parameters, as the loop and its checkpoints see them.
+pub trait Parameters {
     /// Trainable parameters by name.
     fn named_vars(&self) -> Vec<(String, Var)>;
     /// Current weights by name, for checkpoints.
     fn weights(&self) -> HashMap<String, Tensor>;
     /// Overwrites the weights from a checkpoint.
     fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()>;
+}
+
+/// A model the training loop can train: its parameters and its loss.
+pub trait Trainable {
+    /// The model's parameters.
+    fn parameters(&self) -> &dyn Parameters;
+    /// Trainable parameters by name.
+    fn named_vars(&self) -> Vec<(String, Var)> {
+        self.parameters().named_vars()
+    }
+    /// Current weights by name, for checkpoints.
+    fn weights(&self) -> HashMap<String, Tensor> {
+        self.parameters().weights()
+    }
+    /// Overwrites the weights from a checkpoint.
+    fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
+        self.parameters().load_weights(weights)
+    }
     /// Mean loss of a batch of token windows `(B, L)` and the number of predicted
     /// tokens it averaged over. `seed` is a function of the run's seed and the batch's
     /// place in training, for objectives that draw at random (masking, dropout), so a
@@ -197,14 +215,8 @@ mod tests {
     }
 
     impl Trainable for Bigram {
-        fn named_vars(&self) -> Vec<(String, Var)> {
-            vec![("table.weight".into(), self.table.clone())]
-        }
-        fn weights(&self) -> HashMap<String, Tensor> {
-            HashMap::from([("table.weight".to_string(), self.table.as_tensor().clone())])
-        }
-        fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
-            self.table.set(&weights["table.weight"])
+        fn parameters(&self) -> &dyn Parameters {
+            self
         }
         fn window_loss(&self, windows: &Tensor, _: u64) -> candle_core::Result<(Tensor, f64)> {
             let (_, len) = windows.dims2()?;
@@ -214,6 +226,18 @@ mod tests {
             let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
             let picked = log_probs.gather(&targets.unsqueeze(1)?, 1)?;
             Ok((picked.mean_all()?.neg()?, targets.elem_count() as f64))
+        }
+    }
+
+    impl Parameters for Bigram {
+        fn named_vars(&self) -> Vec<(String, Var)> {
+            vec![("table.weight".into(), self.table.clone())]
+        }
+        fn weights(&self) -> HashMap<String, Tensor> {
+            HashMap::from([("table.weight".to_string(), self.table.as_tensor().clone())])
+        }
+        fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
+            self.table.set(&weights["table.weight"])
         }
     }
 
