@@ -244,15 +244,7 @@ mod tests {
         let width = inputs.width + 1;
         let batch = Tensor::from_vec(labelled.clone(), (16, width), &Device::Cpu).unwrap();
         let before = model.labelled_loss(&labelled, width, 8).unwrap();
-        let mut optimizer = dnalm_train::optimizer::AdamW::new(
-            model.named_vars(),
-            dnalm_train::optimizer::AdamWConfig::default(),
-        )
-        .unwrap();
-        for step in 0..40 {
-            let (loss, _) = model.window_loss(&batch, step).unwrap();
-            optimizer.step(&loss.backward().unwrap(), 1e-2).unwrap();
-        }
+        dnalm_train::trainer::fit_one_batch(&model, &batch, 40, 1e-2).unwrap();
         let after = model.labelled_loss(&labelled, width, 8).unwrap();
         assert!(after < before * 0.5, "loss {before} -> {after}");
 

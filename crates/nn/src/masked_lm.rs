@@ -343,15 +343,7 @@ mod tests {
         assert_eq!(loss(5), loss(5));
         assert_ne!(loss(5), loss(6));
         let before = model.evaluate(&rows, width, 4).unwrap();
-        let mut optimizer = dnalm_train::optimizer::AdamW::new(
-            model.named_vars(),
-            dnalm_train::optimizer::AdamWConfig::default(),
-        )
-        .unwrap();
-        for step in 0..30 {
-            let (loss, _) = model.window_loss(&batch, step).unwrap();
-            optimizer.step(&loss.backward().unwrap(), 3e-3).unwrap();
-        }
+        dnalm_train::trainer::fit_one_batch(&model, &batch, 30, 3e-3).unwrap();
         let after = model.evaluate(&rows, width, 4).unwrap();
         assert!(after < before - 0.5, "masked-LM loss {before} -> {after}");
     }

@@ -204,6 +204,17 @@ pub fn train(
     Ok(Outcome::Finished)
 }
 
+/// Takes `steps` AdamW steps (default settings, constant `lr`) on one batch: the
+/// check that a model and its gradients can fit what they see.
+pub fn fit_one_batch(model: &dyn Trainable, batch: &Tensor, steps: u64, lr: f64) -> Result<()> {
+    let mut optimizer = AdamW::new(model.named_vars(), AdamWConfig::default())?;
+    for step in 0..steps {
+        let (loss, _) = model.window_loss(batch, step)?;
+        optimizer.step(&loss.backward()?, lr)?;
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
