@@ -10,9 +10,9 @@ use candle_core::{DType, Device, Tensor};
 use dnalm_nn::params::ParamStore;
 use dnalm_nn::run_files::{read_run, write_run};
 use dnalm_nn::token_rows::TokenRows;
+use dnalm_run::RunDir;
+use dnalm_run::{Parameters, Trainable};
 use dnalm_tokenize::{special, NucleotideTokenizer, Tokenizer};
-use dnalm_train::checkpoint::RunDir;
-use dnalm_train::trainer::{Parameters, Trainable};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MxDnaConfig;

@@ -8,9 +8,9 @@
 //! Parameter names: `linear.weight` `(outputs, vocab)`, `linear.bias`.
 
 use candle_core::{Device, Tensor};
+use dnalm_run::RunDir;
+use dnalm_run::{Parameters, Trainable};
 use dnalm_tokenize::{special, Tokenizer};
-use dnalm_train::checkpoint::RunDir;
-use dnalm_train::trainer::{Parameters, Trainable};
 use serde::{Deserialize, Serialize};
 
 use crate::params::ParamStore;

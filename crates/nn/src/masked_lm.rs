@@ -11,10 +11,10 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor};
+use dnalm_run::RunDir;
+use dnalm_run::{Parameters, Trainable};
 use dnalm_seq::masking::{mask_spans, MaskingConfig, IGNORE_INDEX};
 use dnalm_tokenize::{special, Tokenizer};
-use dnalm_train::checkpoint::RunDir;
-use dnalm_train::trainer::{Parameters, Trainable};
 use serde::{Deserialize, Serialize};
 
 use crate::encoder::{Encoder, EncoderConfig};

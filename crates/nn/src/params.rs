@@ -140,7 +140,7 @@ impl ParamStore {
     }
 }
 
-impl dnalm_train::trainer::Parameters for ParamStore {
+impl dnalm_run::Parameters for ParamStore {
     fn named_vars(&self) -> Vec<(String, Var)> {
         ParamStore::named_vars(self)
     }

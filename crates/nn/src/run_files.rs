@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
+use dnalm_run::RunDir;
 use dnalm_tokenize::Tokenizer;
-use dnalm_train::checkpoint::RunDir;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 

@@ -5,9 +5,9 @@
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
+use dnalm_run::RunDir;
+use dnalm_run::{Parameters, Trainable};
 use dnalm_tokenize::Tokenizer;
-use dnalm_train::checkpoint::RunDir;
-use dnalm_train::trainer::{Parameters, Trainable};
 use serde::{Deserialize, Serialize};
 
 use crate::encoder::{Encoder, EncoderConfig};
@@ -206,7 +206,7 @@ mod tests {
     #[test]
     fn pretrained_encoder_weights_are_taken_and_the_head_is_new() {
         let dir = tempfile::tempdir().unwrap();
-        let run = dnalm_train::checkpoint::RunDir::create(dir.path()).unwrap();
+        let run = dnalm_run::RunDir::create(dir.path()).unwrap();
         let pretrained = MaskedLm::new(
             encoder_config(),
             Box::new(NucleotideTokenizer),

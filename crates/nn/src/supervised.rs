@@ -7,8 +7,8 @@
 //! through the training loop's u32 batches unchanged.
 
 use candle_core::{DType, Result, Tensor, D};
-use dnalm_train::checkpoint::RunDir;
-use dnalm_train::trainer::Trainable;
+use dnalm_run::RunDir;
+use dnalm_run::Trainable;
 use serde::{Deserialize, Serialize};
 
 use crate::loss::masked_cross_entropy;

@@ -1,5 +1,5 @@
 //! A neural language model over any tokenizer, as one unit: network, tokenizer and run
-//! folder. It trains through [`dnalm_train::trainer`] and scores sequences through the
+//! folder. It trains through the shared training loop (it is [`dnalm_run::Trainable`]) and scores sequences through the
 //! shared [`SequenceModel`] interface (exact log-probabilities: `[CLS]` starts every
 //! sequence and `[SEP]` ends it, so a sequence of `L` nucleotides is `L + 1` events, as
 //! for the n-gram models; for multi-nucleotide tokens the probability of the token
@@ -9,9 +9,9 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor, D};
 use dnalm_lm::{draw_weighted, ScoreKind, SequenceGenerator, SequenceModel, SequenceScore};
+use dnalm_run::RunDir;
+use dnalm_run::{Parameters, Trainable};
 use dnalm_tokenize::{special, Tokenizer};
-use dnalm_train::checkpoint::RunDir;
-use dnalm_train::trainer::{Parameters, Trainable};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 

@@ -1,10 +1,10 @@
 //! The training core of dnalm's neural models, on candle: AdamW with decoupled weight
 //! decay and parameter groups ([`optimizer`]), warmup + cosine learning rates
-//! ([`schedule`]), global-norm gradient clipping ([`clip`]), and crash-safe run folders
-//! with resumable checkpoints ([`checkpoint`]), language-model windows in a resumable
-//! seeded order ([`windows`]), and the loop that ties them together ([`trainer`]).
+//! ([`schedule`]), global-norm gradient clipping ([`clip`]), language-model windows in a
+//! resumable seeded order ([`windows`]), and the loop that ties them together
+//! ([`trainer`]). Run folders and the traits a model implements to be trained live
+//! below, in `dnalm-run`.
 
-pub mod checkpoint;
 pub mod clip;
 pub mod error;
 pub mod optimizer;

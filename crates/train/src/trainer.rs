@@ -2,53 +2,19 @@
 //! schedule, periodic evaluation with early stopping, metrics, checkpoints, resume and
 //! a stop flag (set by Ctrl-C in the CLI) that saves before returning.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use candle_core::backprop::GradStore;
-use candle_core::{Device, Tensor, Var};
+use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::{RunDir, TrainerState};
 use crate::clip::clip_grad_norm;
 use crate::error::{Result, TrainError};
 use crate::optimizer::{AdamW, AdamWConfig};
 use crate::schedule::WarmupCosine;
 use crate::windows::WindowDataset;
-
-/// A model's named parameters, as the loop and its checkpoints see them.
-pub trait Parameters {
-    /// Trainable parameters by name.
-    fn named_vars(&self) -> Vec<(String, Var)>;
-    /// Current weights by name, for checkpoints.
-    fn weights(&self) -> HashMap<String, Tensor>;
-    /// Overwrites the weights from a checkpoint.
-    fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()>;
-}
-
-/// A model the training loop can train: its parameters and its loss.
-pub trait Trainable {
-    /// The model's parameters.
-    fn parameters(&self) -> &dyn Parameters;
-    /// Trainable parameters by name.
-    fn named_vars(&self) -> Vec<(String, Var)> {
-        self.parameters().named_vars()
-    }
-    /// Current weights by name, for checkpoints.
-    fn weights(&self) -> HashMap<String, Tensor> {
-        self.parameters().weights()
-    }
-    /// Overwrites the weights from a checkpoint.
-    fn load_weights(&self, weights: &HashMap<String, Tensor>) -> candle_core::Result<()> {
-        self.parameters().load_weights(weights)
-    }
-    /// Mean loss of a batch of token windows `(B, L)` and the number of predicted
-    /// tokens it averaged over. `seed` is a function of the run's seed and the batch's
-    /// place in training, for objectives that draw at random (masking, dropout), so a
-    /// resumed run draws the same.
-    fn window_loss(&self, windows: &Tensor, seed: u64) -> candle_core::Result<(Tensor, f64)>;
-}
+use dnalm_run::{RunDir, Trainable, TrainerState};
 
 /// How to train.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -135,7 +101,7 @@ pub fn train(
         min_lr_ratio: config.min_lr_ratio,
     };
     let save = |state: &TrainerState, optimizer: &AdamW| {
-        run.save_checkpoint(&model.weights(), optimizer, state)
+        run.save_checkpoint(&model.weights(), &optimizer.state_tensors(), state)
     };
     while state.step < config.steps {
         if stop.load(Ordering::SeqCst) {
@@ -217,8 +183,11 @@ pub fn fit_one_batch(model: &dyn Trainable, batch: &Tensor, steps: u64, lr: f64)
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
-    use candle_core::{DType, D};
+    use candle_core::{DType, Var, D};
+    use dnalm_run::Parameters;
 
     /// A bigram table, trained as a language model: enough to exercise the loop.
     struct Bigram {

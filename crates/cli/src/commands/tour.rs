@@ -18,13 +18,13 @@ use dnalm_lm::SequenceModel;
 use dnalm_ngram::{NgramModel, Smoothing};
 use dnalm_nn::lstm::LstmConfig;
 use dnalm_nn::token_lm::{NetworkConfig, TokenLm};
+use dnalm_run::{RunDir, TrainerState};
 use dnalm_seq::split::{hold_out, Split, SplitFractions};
 use dnalm_seq::stats::StatsAccumulator;
 use dnalm_seq::SeqRecord;
 use dnalm_tokenize::{
     BpeTokenizer, BpeTrainingConfig, KmerTokenizer, NucleotideTokenizer, TokenStats, Tokenizer,
 };
-use dnalm_train::checkpoint::{RunDir, TrainerState};
 use dnalm_train::optimizer::AdamWConfig;
 use dnalm_train::trainer::{self, Hooks, TrainConfig};
 use dnalm_train::windows::WindowDataset;

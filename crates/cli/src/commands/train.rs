@@ -17,12 +17,13 @@ use dnalm_nn::lstm::LstmConfig;
 use dnalm_nn::masked_lm::MaskedLm;
 use dnalm_nn::token_lm::{NetworkConfig, TokenLm};
 use dnalm_nn::token_rows::TokenRows;
+use dnalm_run::Trainable;
+use dnalm_run::{RunDir, TrainerState};
 use dnalm_seq::split::hold_out;
 use dnalm_seq::window::{slice_windows, WindowSpec};
 use dnalm_tokenize::{KmerTokenizer, NucleotideTokenizer, Tokenizer};
-use dnalm_train::checkpoint::{RunDir, TrainerState};
 use dnalm_train::optimizer::AdamWConfig;
-use dnalm_train::trainer::{train, Hooks, Outcome, TrainConfig, Trainable};
+use dnalm_train::trainer::{train, Hooks, Outcome, TrainConfig};
 use dnalm_train::windows::WindowDataset;
 
 use crate::input::RecordArgs;

@@ -22,8 +22,7 @@ use std::path::{Path, PathBuf};
 use candle_core::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Result, TrainError};
-use crate::optimizer::AdamW;
+use crate::error::{Result, RunError};
 
 /// Counters a resumed run needs besides weights and moments.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -43,7 +42,7 @@ pub struct TrainerState {
 pub struct Checkpoint {
     /// Model weights by parameter name.
     pub model: HashMap<String, Tensor>,
-    /// Optimizer moments ([`AdamW::state_tensors`]).
+    /// The optimizer's state tensors by name (its moments).
     pub optimizer: HashMap<String, Tensor>,
     /// Counters.
     pub state: TrainerState,
@@ -55,8 +54,8 @@ pub struct RunDir {
     path: PathBuf,
 }
 
-fn io_error(file: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
-    move |source| TrainError::Io {
+fn io_error(file: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Io {
         file: file.to_path_buf(),
         source,
     }
@@ -65,8 +64,10 @@ fn io_error(file: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
 fn tensors_to_bytes(tensors: &HashMap<String, Tensor>) -> Result<Vec<u8>> {
     let mut sorted: Vec<(&String, &Tensor)> = tensors.iter().collect();
     sorted.sort_by(|a, b| a.0.cmp(b.0));
-    safetensors::tensor::serialize(sorted, None)
-        .map_err(|err| TrainError::InvalidParameter(err.to_string()))
+    safetensors::tensor::serialize(sorted, None).map_err(|err| RunError::Serialise {
+        what: "tensors",
+        message: err.to_string(),
+    })
 }
 
 fn write_file_synced(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -92,8 +93,10 @@ impl RunDir {
     /// Writes a JSON file of the run (such as `config.json`) atomically.
     pub fn write_json(&self, name: &str, value: &impl Serialize) -> Result<()> {
         let path = self.path.join(name);
-        let text = serde_json::to_string_pretty(value)
-            .map_err(|err| TrainError::InvalidParameter(err.to_string()))?;
+        let text = serde_json::to_string_pretty(value).map_err(|err| RunError::Serialise {
+            what: "JSON",
+            message: err.to_string(),
+        })?;
         dnalm_seq::atomic::write_atomic(&path, |out| out.write_all(text.as_bytes()))
             .map_err(io_error(&path))
     }
@@ -102,7 +105,7 @@ impl RunDir {
     pub fn save_checkpoint(
         &self,
         model: &HashMap<String, Tensor>,
-        optimizer: &AdamW,
+        optimizer: &HashMap<String, Tensor>,
         state: &TrainerState,
     ) -> Result<()> {
         let model_bytes = tensors_to_bytes(model)?;
@@ -114,10 +117,12 @@ impl RunDir {
         write_file_synced(&temp.join("model.safetensors"), &model_bytes)?;
         write_file_synced(
             &temp.join("optimizer.safetensors"),
-            &tensors_to_bytes(&optimizer.state_tensors())?,
+            &tensors_to_bytes(optimizer)?,
         )?;
-        let state_json = serde_json::to_vec_pretty(state)
-            .map_err(|err| TrainError::InvalidParameter(err.to_string()))?;
+        let state_json = serde_json::to_vec_pretty(state).map_err(|err| RunError::Serialise {
+            what: "trainer state",
+            message: err.to_string(),
+        })?;
         write_file_synced(&temp.join("trainer_state.json"), &state_json)?;
         let current = self.path.join("checkpoint");
         let old = self.path.join("checkpoint.old");
@@ -164,7 +169,7 @@ impl RunDir {
         let Some(dir) = dir else { return Ok(None) };
         let load = |name: &str| -> Result<HashMap<String, Tensor>> {
             let path = dir.join(name);
-            candle_core::safetensors::load(&path, device).map_err(|err| TrainError::Checkpoint {
+            candle_core::safetensors::load(&path, device).map_err(|err| RunError::Checkpoint {
                 dir: path.clone(),
                 message: format!("cannot read: {err}"),
             })
@@ -172,7 +177,7 @@ impl RunDir {
         let state_path = dir.join("trainer_state.json");
         let text = std::fs::read_to_string(&state_path).map_err(io_error(&state_path))?;
         let state: TrainerState =
-            serde_json::from_str(&text).map_err(|err| TrainError::Checkpoint {
+            serde_json::from_str(&text).map_err(|err| RunError::Checkpoint {
                 dir: state_path.clone(),
                 message: err.to_string(),
             })?;
@@ -219,79 +224,6 @@ impl RunDir {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::optimizer::AdamWConfig;
-    use candle_core::Var;
-
-    fn sample_model() -> (HashMap<String, Tensor>, AdamW) {
-        let w = Var::new(&[[1.0f32, 2.0], [3.0, 4.0]], &Device::Cpu).unwrap();
-        let model = HashMap::from([("w".to_string(), w.as_tensor().clone())]);
-        let mut optimizer =
-            AdamW::new(vec![("w".into(), w.clone())], AdamWConfig::default()).unwrap();
-        let loss = w.as_tensor().sqr().unwrap().sum_all().unwrap();
-        optimizer.step(&loss.backward().unwrap(), 0.1).unwrap();
-        (model, optimizer)
-    }
-
-    fn saved_step(run: &RunDir) -> u64 {
-        run.load_checkpoint(&Device::Cpu)
-            .unwrap()
-            .unwrap()
-            .state
-            .step
-    }
-
-    #[test]
-    fn round_trip_and_interrupted_saves() {
-        let dir = tempfile::tempdir().unwrap();
-        let run = RunDir::create(dir.path()).unwrap();
-        assert!(run.load_checkpoint(&Device::Cpu).unwrap().is_none());
-        let (model, optimizer) = sample_model();
-        let state = TrainerState {
-            step: 7,
-            examples_seen: 112,
-            best_eval_loss: Some(1.25),
-            evals_without_improvement: 1,
-        };
-        run.save_checkpoint(&model, &optimizer, &state).unwrap();
-        run.save_checkpoint(&model, &optimizer, &state).unwrap();
-        let loaded = run.load_checkpoint(&Device::Cpu).unwrap().unwrap();
-        assert_eq!(loaded.state, state);
-        // After one AdamW step (lr 0.1, decay 0.01): w (1 - 0.001) - 0.1 sign(g).
-        let w: Vec<Vec<f32>> = loaded.model["w"].to_vec2().unwrap();
-        assert_eq!(w, model["w"].to_vec2::<f32>().unwrap());
-        assert!((w[0][0] - 0.899).abs() < 1e-6 && (w[1][1] - (4.0 * 0.999 - 0.1)).abs() < 1e-5);
-        let m: Vec<Vec<f32>> = loaded.optimizer["w.exp_avg"].to_vec2().unwrap();
-        assert!(
-            (m[1][1] - 0.8).abs() < 1e-6,
-            "first moment (1 - 0.9) * 2 * 4"
-        );
-        assert!(dir.path().join("model.safetensors").is_file());
-
-        // Interrupted between the two renames: only checkpoint.old is complete.
-        std::fs::rename(
-            dir.path().join("checkpoint"),
-            dir.path().join("checkpoint.old"),
-        )
-        .unwrap();
-        std::fs::create_dir(dir.path().join("checkpoint.tmp")).unwrap();
-        std::fs::write(dir.path().join("checkpoint.tmp/model.safetensors"), b"half").unwrap();
-        assert_eq!(saved_step(&run), 7);
-        // The next save cleans up and succeeds.
-        run.save_checkpoint(
-            &model,
-            &optimizer,
-            &TrainerState {
-                step: 8,
-                ..state.clone()
-            },
-        )
-        .unwrap();
-        assert_eq!(saved_step(&run), 8);
-        assert!(
-            !dir.path().join("checkpoint.old").exists()
-                && !dir.path().join("checkpoint.tmp").exists()
-        );
-    }
 
     #[test]
     fn metrics_are_truncated_to_the_checkpoint() {
