@@ -8,6 +8,9 @@
 //! more sequences), so the caller decides how to show it.
 
 pub mod classification;
+pub mod error;
 pub mod mutations;
 pub mod perplexity;
 pub mod summary;
+
+pub use error::{EvalError, Result};

@@ -9,7 +9,9 @@
 
 use dnalm_lm::SequenceModel;
 use dnalm_seq::mutation::mutate;
-use dnalm_seq::{seeded_rng, Result, SeqError};
+use dnalm_seq::{seeded_rng, SeqError};
+
+use crate::error::{EvalError, Result};
 use rand::Rng;
 use rayon::prelude::*;
 use serde::Serialize;
@@ -37,7 +39,8 @@ pub fn make_pairs(
     if eligible.is_empty() {
         return Err(SeqError::InvalidParameter(
             "no sequence of 2 or more nucleotides to mutate".into(),
-        ));
+        )
+        .into());
     }
     let mut rng = seeded_rng(seed);
     (0..pairs)
@@ -81,8 +84,14 @@ pub fn detect_mutations(
     let outcomes: Vec<[i8; 2]> = drawn
         .par_iter()
         .map(|pair| {
-            let real = model.score(sequences[pair.source]);
-            let mutated = model.score(&pair.mutated);
+            let score = |seq: &[u8]| {
+                model.score(seq).map_err(|source| EvalError::Score {
+                    index: pair.source,
+                    source,
+                })
+            };
+            let real = score(sequences[pair.source])?;
+            let mutated = score(&pair.mutated)?;
             on_progress(1);
             let compare = |real: f64, mutated: f64| -> i8 {
                 match real.partial_cmp(&mutated) {
@@ -92,12 +101,12 @@ pub fn detect_mutations(
                 }
             };
             // Lower perplexity wins; higher probability wins (compare negated).
-            [
+            Ok([
                 compare(real.perplexity(), mutated.perplexity()),
                 compare(-real.log_prob, -mutated.log_prob),
-            ]
+            ])
         })
-        .collect();
+        .collect::<Result<_>>()?;
     let share = |column: usize, value: i8| outcomes.iter().filter(|o| o[column] == value).count();
     Ok(MutationResult {
         max_edits,
@@ -113,7 +122,7 @@ pub fn detect_mutations(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use dnalm_lm::{ScoreKind, SequenceScore};
+    use dnalm_lm::{ScoreError, ScoreKind, SequenceScore};
 
     /// Scores a sequence by its non-`A` nucleotides, with a small cost per length.
     struct CountsA;
@@ -125,12 +134,12 @@ mod tests {
         fn score_kind(&self) -> ScoreKind {
             ScoreKind::Exact
         }
-        fn score(&self, seq: &[u8]) -> SequenceScore {
+        fn score(&self, seq: &[u8]) -> Result<SequenceScore, ScoreError> {
             let others = seq.iter().filter(|&&b| b != b'A').count();
-            SequenceScore {
+            Ok(SequenceScore {
                 log_prob: -(others as f64) - 0.01 * seq.len() as f64,
                 events: seq.len() + 1,
-            }
+            })
         }
     }
 

@@ -93,6 +93,19 @@ impl PerplexityTotal {
     }
 }
 
+/// A model failed to score a sequence (a tensor operation failed, or the sequence is
+/// one the model cannot score); the message says why.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ScoreError(Box<dyn std::error::Error + Send + Sync>);
+
+impl ScoreError {
+    /// Wraps the model's own error.
+    pub fn new(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self(source.into())
+    }
+}
+
 /// A model that scores whole sequences.
 pub trait SequenceModel: Send + Sync {
     /// A short description, e.g. `8-gram, Kneser-Ney`.
@@ -102,7 +115,7 @@ pub trait SequenceModel: Send + Sync {
     fn score_kind(&self) -> ScoreKind;
 
     /// Scores a normalised sequence.
-    fn score(&self, seq: &[u8]) -> SequenceScore;
+    fn score(&self, seq: &[u8]) -> Result<SequenceScore, ScoreError>;
 }
 
 /// A model that can write new sequences.

@@ -9,18 +9,20 @@
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
+use dnalm_nn::embedding::{EmbedOptions, SequenceEmbedder};
 use dnalm_nn::heads::{ClassifierHead, Pooling};
-use dnalm_nn::masked_lm::row_lengths;
 use dnalm_nn::params::ParamStore;
-use dnalm_nn::run_files::{read_run, write_run};
+use dnalm_nn::run_files::{load_run_weights, read_run, write_run};
 use dnalm_nn::supervised::{split_labelled, InputRows, Objective, SequencePredictor};
 use dnalm_nn::token_rows::TokenRows;
-use dnalm_run::RunDir;
-use dnalm_run::{Parameters, Trainable};
-use dnalm_tokenize::{special, NucleotideTokenizer};
+use dnalm_nn::NnError;
+use dnalm_run::{Parameters, RunDir, Trainable};
+use dnalm_tokenize::NucleotideTokenizer;
 use serde::{Deserialize, Serialize};
 
 use crate::config::MxDnaConfig;
+use crate::encoder_input::EncoderInput;
+use crate::learnt_tokens::LearntTokenizer;
 use crate::model::MxDnaEncoder;
 use crate::pretrained::MxDnaRunConfig;
 
@@ -83,44 +85,37 @@ impl MxDnaClassifier {
         dropout: f64,
         seed: u64,
         device: &Device,
-    ) -> Result<Self, String> {
+    ) -> crate::Result<Self> {
         let (MxDnaRunConfig::Mxdna(mxdna), _, weights) = read_run(run, device)?;
         let config = MxDnaClassifierConfig {
             mxdna,
             dropout,
             objective,
         };
-        let model = Self::new(config, seed, device).map_err(|err| err.to_string())?;
+        let model = Self::new(config, seed, device)?;
         model
             .params
             .load_pretrained(&weights, "classifier.")
-            .map_err(|err| format!("{}: {err}", run.join("model.safetensors").display()))?;
+            .map_err(|err| NnError::run_file(run.join("model.safetensors"), err))?;
         Ok(model)
     }
 
     /// Loads a fine-tuned run folder.
-    pub fn load(run: &Path, device: &Device) -> Result<Self, String> {
+    pub fn load(run: &Path, device: &Device) -> crate::Result<Self> {
         let (MxDnaClassifierRunConfig::MxdnaClassifier(config), _, weights) =
             read_run(run, device)?;
-        let model = Self::new(config, 0, device).map_err(|err| err.to_string())?;
-        model
-            .params
-            .load(&weights)
-            .map_err(|err| format!("{}: {err}", run.join("model.safetensors").display()))?;
+        let model = Self::new(config, 0, device)?;
+        load_run_weights(&model.params, &weights, run)?;
         Ok(model)
     }
 
     /// Raw outputs and the balancing loss for input rows; router noise and dropout
     /// are drawn from `seed` when given (training).
     fn forward(&self, rows: &Tensor, seed: Option<u64>) -> candle_core::Result<(Tensor, Tensor)> {
-        let lengths = row_lengths(rows)?;
-        let special: Vec<bool> = rows
-            .flatten_all()?
-            .to_vec1::<u32>()?
-            .iter()
-            .map(|&id| id == special::CLS || id == special::SEP)
-            .collect();
-        let encoded = self.encoder.encode(rows, &lengths, &special, seed)?;
+        let input = EncoderInput::from_rows(rows)?;
+        let encoded = self
+            .encoder
+            .encode(&input.ids, &input.lengths, &input.special, seed)?;
         let balance = crate::learnt_tokenization::load_balancing_loss(
             &encoded.tokenized.router_logits,
             &encoded.tokenized.units,
@@ -175,13 +170,34 @@ impl SequencePredictor for MxDnaClassifier {
         )
     }
 
-    fn save_run(&self, run: &RunDir) -> Result<(), String> {
+    fn save_run(&self, run: &RunDir) -> dnalm_nn::Result<()> {
         let config = MxDnaClassifierRunConfig::MxdnaClassifier(self.config.clone());
         write_run(run, &config, &NucleotideTokenizer, &self.weights())
     }
 
     fn device(&self) -> &Device {
         self.params.device()
+    }
+}
+
+impl LearntTokenizer for MxDnaClassifier {
+    fn mxdna_encoder(&self) -> &MxDnaEncoder {
+        &self.encoder
+    }
+}
+
+impl SequenceEmbedder for MxDnaClassifier {
+    fn embedding_dim(&self) -> usize {
+        self.config.mxdna.hidden_size
+    }
+
+    /// The fine-tuned encoder's states (the head is left out).
+    fn embed_batch(
+        &self,
+        sequences: &[&[u8]],
+        options: &EmbedOptions,
+    ) -> dnalm_nn::Result<Tensor> {
+        Ok(self.encoder.embed_sequences(sequences, options)?)
     }
 }
 

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use dnalm_nn::transformer_layer::{LayerSizes, TransformerConfig};
 
+use crate::error::MxDnaError;
 use crate::learnt_tokenization::TokenizationSizes;
 
 /// Sizes of an MxDNA model.
@@ -108,20 +109,23 @@ impl MxDnaConfig {
     }
 
     /// Checks the sizes fit together.
-    pub fn check(&self) -> Result<(), String> {
+    pub fn check(&self) -> crate::Result<()> {
+        let invalid = |message: String| Err(MxDnaError::Config(message));
         if self.conversion_layer_idx >= self.num_hidden_layers {
-            return Err(format!(
+            return invalid(format!(
                 "conversion_layer_idx {} must be below num_hidden_layers {}",
                 self.conversion_layer_idx, self.num_hidden_layers
             ));
         }
         if self.expert_kernel_sizes.is_empty() || self.expert_kernel_sizes.contains(&0) {
-            return Err("expert_kernel_sizes must be a list of lengths >= 1".into());
+            return invalid("expert_kernel_sizes must be a list of lengths >= 1".into());
         }
         if self.deformable_conv_kernel_size.is_multiple_of(2) {
-            return Err("deformable_conv_kernel_size must be odd".into());
+            return invalid("deformable_conv_kernel_size must be odd".into());
         }
-        self.layer_sizes().check().map_err(|err| err.to_string())
+        self.layer_sizes()
+            .check()
+            .map_err(|err| MxDnaError::Config(err.to_string()))
     }
 }
 

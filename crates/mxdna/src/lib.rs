@@ -1,9 +1,11 @@
 //! MxDNA (arXiv 2412.13716): the model decides how to tokenize DNA.
 //!
-//! [`model`]: the network for masked-LM pretraining, sized by [`config`];
-//! [`pretrained`]: the network with its parameters as a trainable run folder, and the
-//! learnt tokens of a sequence; [`classifier`]: MxDNA fine-tuned for classification or
-//! regression.
+//! [`model`]: the network for masked-LM pretraining, sized by [`config`], fed by
+//! [`encoder_input`]; [`pretrained`]: the network with its parameters as a trainable
+//! run folder, with masked log-probabilities for variant scores and pseudo-likelihoods;
+//! [`classifier`]: MxDNA fine-tuned for classification or regression. Both give the
+//! learnt tokens of a sequence ([`learnt_tokens`]) and embeddings ([`embedding`]);
+//! errors are [`MxDnaError`].
 //!
 //! The learnt tokenization layer ([`learnt_tokenization`]) and its parts:
 //! [`nms`], basic-unit non-maximum suppression, the non-differentiable step that turns
@@ -19,11 +21,17 @@ pub mod config;
 pub mod conv_expert;
 pub mod deform_sample_op;
 pub mod deformable_conv;
+pub mod embedding;
+pub mod encoder_input;
+pub mod error;
 pub mod gnu_sort;
 #[cfg(test)]
 mod gradient_check;
 pub mod learnt_tokenization;
+pub mod learnt_tokens;
 pub mod model;
 pub mod nms;
 pub mod pretrained;
 pub mod row_ops;
+
+pub use error::{MxDnaError, Result};

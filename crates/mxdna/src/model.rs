@@ -72,7 +72,9 @@ impl MxDnaEncoder {
     /// A new encoder, its parameters registered in `params`: weights
     /// N(0, initializer_range), norms at identity, the deformable offsets at zero.
     pub fn new(config: MxDnaConfig, params: &mut ParamStore) -> Result<Self> {
-        config.check().map_err(candle_core::Error::Msg)?;
+        config
+            .check()
+            .map_err(|err| candle_core::Error::Msg(err.to_string()))?;
         let std = config.initializer_range;
         let sizes = config.layer_sizes();
         let d = config.hidden_size;
@@ -108,6 +110,11 @@ impl MxDnaEncoder {
     /// The sizes.
     pub fn config(&self) -> &MxDnaConfig {
         &self.config
+    }
+
+    /// The device its weights live on.
+    pub fn device(&self) -> &candle_core::Device {
+        self.embedding.device()
     }
 
     fn rope(&self, steps: usize, device: &candle_core::Device) -> Result<Rope> {

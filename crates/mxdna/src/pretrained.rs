@@ -1,22 +1,31 @@
 //! An MxDNA model as a run folder and a trainable: the network with its parameters and
 //! the single-nucleotide tokenizer (MxDNA's vocabulary of 9), masked-LM training through
-//! the shared loop, held-out evaluation, and the learnt tokens of any sequence.
+//! the shared loop, held-out evaluation; and what a pretrained MxDNA offers: its learnt
+//! tokens, embeddings, masked log-probabilities at nucleotide resolution through its own
+//! LM head (hence masked-marginal variant scores and pseudo-log-likelihoods).
 //!
 //! `config.json` is the [`MxDnaConfig`] with `"model": "mxdna"`.
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
+use std::sync::Arc;
+
+use candle_core::{DType, Device, Tensor, D};
+use dnalm_lm::{ScoreError, ScoreKind, SequenceModel, SequenceScore};
+use dnalm_nn::embedding::{EmbedOptions, SequenceEmbedder};
+use dnalm_nn::masked_scoring::{
+    flat_positions, padded_batch, pseudo_log_likelihood, split_rows, MaskedPredictor,
+};
 use dnalm_nn::params::ParamStore;
-use dnalm_nn::run_files::{read_run, write_run};
-use dnalm_nn::token_rows::TokenRows;
-use dnalm_run::RunDir;
-use dnalm_run::{Parameters, Trainable};
+use dnalm_nn::run_files::{load_run_weights, read_run, write_run};
+use dnalm_run::{Parameters, RunDir, Trainable};
 use dnalm_tokenize::{special, NucleotideTokenizer, Tokenizer};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MxDnaConfig;
-use crate::model::MxDna;
+use crate::error::MxDnaError;
+use crate::learnt_tokens::LearntTokenizer;
+use crate::model::{MxDna, MxDnaEncoder};
 
 /// What `config.json` of an MxDNA run holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,26 +33,6 @@ use crate::model::MxDna;
 pub enum MxDnaRunConfig {
     /// The MxDNA network.
     Mxdna(MxDnaConfig),
-}
-
-/// One learnt token of a sequence, in sequence coordinates (0 = first nucleotide).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct LearntToken {
-    /// First nucleotide of the unit.
-    pub start: usize,
-    /// One past its last nucleotide.
-    pub end: usize,
-    /// The expert that made it (its unit length is the expert's kernel size).
-    pub expert: usize,
-}
-
-/// A sequence's learnt tokens and the nucleotides no unit covered.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct LearntTokens {
-    /// Units in order.
-    pub tokens: Vec<LearntToken>,
-    /// Nucleotides left outside every unit.
-    pub uncovered: usize,
 }
 
 /// The network, its parameters and tokenizer.
@@ -55,13 +44,13 @@ pub struct MxDnaLm {
 
 impl MxDnaLm {
     /// A freshly initialised model drawn from `seed`.
-    pub fn new(config: MxDnaConfig, seed: u64, device: &Device) -> candle_core::Result<Self> {
+    pub fn new(config: MxDnaConfig, seed: u64, device: &Device) -> crate::Result<Self> {
         if config.vocab_size != NucleotideTokenizer.vocab_size() {
-            candle_core::bail!(
+            return Err(MxDnaError::Config(format!(
                 "MxDNA reads single nucleotides: vocab_size must be {}, not {}",
                 NucleotideTokenizer.vocab_size(),
                 config.vocab_size
-            );
+            )));
         }
         let mut params = ParamStore::new(seed, device);
         let network = MxDna::new(config, &mut params)?;
@@ -73,20 +62,17 @@ impl MxDnaLm {
     }
 
     /// Loads a run folder written by [`MxDnaLm::save_run`] (and trained).
-    pub fn load(run: &Path, device: &Device) -> Result<Self, String> {
+    pub fn load(run: &Path, device: &Device) -> crate::Result<Self> {
         let (MxDnaRunConfig::Mxdna(config), _tokenizer, weights) = read_run(run, device)?;
-        let model = Self::new(config, 0, device).map_err(|err| err.to_string())?;
-        model
-            .params
-            .load(&weights)
-            .map_err(|err| format!("{}: {err}", run.join("model.safetensors").display()))?;
+        let model = Self::new(config, 0, device)?;
+        load_run_weights(&model.params, &weights, run)?;
         Ok(model)
     }
 
     /// Writes a new run folder's `config.json`, `tokenizer.json` and initial weights.
-    pub fn save_run(&self, run: &RunDir) -> Result<(), String> {
+    pub fn save_run(&self, run: &RunDir) -> crate::Result<()> {
         let config = MxDnaRunConfig::Mxdna(self.network.config().clone());
-        write_run(run, &config, &self.tokenizer, &self.weights())
+        Ok(write_run(run, &config, &self.tokenizer, &self.weights())?)
     }
 
     /// The network.
@@ -121,58 +107,6 @@ impl MxDnaLm {
         }
         Ok(total / count.max(1) as f64)
     }
-
-    /// The learnt tokens of each sequence (no masking, no router noise).
-    pub fn learnt_tokens(
-        &self,
-        sequences: &[&[u8]],
-        max_width: usize,
-    ) -> candle_core::Result<Vec<LearntTokens>> {
-        let TokenRows { ids, width } =
-            TokenRows::encode(&self.tokenizer, sequences.iter().copied(), max_width);
-        let device = self.params.device();
-        let lengths: Vec<usize> = ids
-            .chunks_exact(width)
-            .map(|row| row.iter().take_while(|&&id| id != special::PAD).count())
-            .collect();
-        let special_flags: Vec<bool> = ids
-            .iter()
-            .map(|&id| id == special::CLS || id == special::SEP)
-            .collect();
-        let batch = Tensor::from_vec(ids, (sequences.len(), width), device)?;
-        let encoded = self
-            .network
-            .encoder()
-            .encode(&batch, &lengths, &special_flags, None)?;
-        let units = &encoded.tokenized.units;
-        let kernels = &self.network.config().expert_kernel_sizes;
-        Ok(lengths
-            .iter()
-            .enumerate()
-            .map(|(b, &length)| {
-                let row = b * width;
-                let tokens: Vec<LearntToken> = (1..length.saturating_sub(1))
-                    .filter(|&p| units.centre[row + p] >= 0)
-                    .map(|p| {
-                        let expert = units.centre[row + p] as usize;
-                        let k = kernels[expert];
-                        // Row position p is nucleotide p - 1 (after [CLS]).
-                        let start = p - k / 2 - 1;
-                        LearntToken {
-                            start,
-                            end: start + k,
-                            expert,
-                        }
-                    })
-                    .collect();
-                let covered: usize = tokens.iter().map(|t| t.end - t.start).sum();
-                LearntTokens {
-                    uncovered: length.saturating_sub(2) - covered,
-                    tokens,
-                }
-            })
-            .collect())
-    }
 }
 
 impl Trainable for MxDnaLm {
@@ -183,6 +117,82 @@ impl Trainable for MxDnaLm {
     fn window_loss(&self, rows: &Tensor, seed: u64) -> candle_core::Result<(Tensor, f64)> {
         let loss = self.network.masked_lm_loss(rows, seed, true)?;
         Ok((loss.total.to_dtype(DType::F32)?, loss.hidden as f64))
+    }
+}
+
+impl LearntTokenizer for MxDnaLm {
+    fn mxdna_encoder(&self) -> &MxDnaEncoder {
+        self.network.encoder()
+    }
+}
+
+impl SequenceEmbedder for MxDnaLm {
+    fn embedding_dim(&self) -> usize {
+        self.network.config().hidden_size
+    }
+
+    fn embed_batch(
+        &self,
+        sequences: &[&[u8]],
+        options: &EmbedOptions,
+    ) -> dnalm_nn::Result<Tensor> {
+        Ok(self.network.encoder().embed_sequences(sequences, options)?)
+    }
+}
+
+impl MaskedPredictor for MxDnaLm {
+    fn tokenizer(&self) -> &dyn Tokenizer {
+        &self.tokenizer
+    }
+
+    fn masked_log_probs(
+        &self,
+        rows: &[Vec<u32>],
+        positions: &[Vec<usize>],
+    ) -> candle_core::Result<Vec<Vec<Vec<f32>>>> {
+        let (ids, lengths) = padded_batch(rows, self.params.device())?;
+        let width = ids.dim(1)?;
+        let special: Vec<bool> = rows
+            .iter()
+            .flat_map(|row| {
+                (0..width).map(|p| matches!(row.get(p), Some(&special::CLS | &special::SEP)))
+            })
+            .collect();
+        let encoded = self
+            .network
+            .encoder()
+            .encode(&ids, &lengths, &special, None)?;
+        let flat = Arc::new(flat_positions(positions, width));
+        let logits = self.network.logits_at(&encoded, &flat)?;
+        let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
+        Ok(split_rows(log_probs.to_vec2()?, positions))
+    }
+}
+
+/// Rows of masked copies per forward pass when scoring a sequence.
+const PSEUDO_LIKELIHOOD_BATCH: usize = 32;
+
+impl SequenceModel for MxDnaLm {
+    fn describe(&self) -> String {
+        let c = self.network.config();
+        format!(
+            "MxDNA {}+{} layers x {} ({} experts, {} parameters)",
+            c.conversion_layer_idx,
+            c.token_layers(),
+            c.hidden_size,
+            c.expert_kernel_sizes.len(),
+            self.parameter_count()
+        )
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        ScoreKind::PseudoLikelihood
+    }
+
+    /// The pseudo-log-likelihood at nucleotide resolution (each nucleotide masked in
+    /// turn; the learnt tokens are recomputed for every masked copy).
+    fn score(&self, seq: &[u8]) -> Result<SequenceScore, ScoreError> {
+        pseudo_log_likelihood(self, seq, PSEUDO_LIKELIHOOD_BATCH).map_err(ScoreError::new)
     }
 }
 

@@ -9,7 +9,6 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dnalm_lm::SequenceModel;
 use dnalm_ngram::{NgramModel, Smoothing};
 use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::split::hold_out;
@@ -80,7 +79,7 @@ fn main() {
         let run = || {
             let start = Instant::now();
             let (log_prob, events) = test.iter().fold((0.0, 0usize), |(lp, n), seq| {
-                let score = model.score(seq);
+                let score = model.log_likelihood(seq);
                 (lp + score.log_prob, n + score.events)
             });
             (start.elapsed().as_secs_f64(), log_prob, events)

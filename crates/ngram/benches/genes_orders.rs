@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use dnalm_lm::{PerplexityTotal, SequenceModel};
+use dnalm_lm::PerplexityTotal;
 use dnalm_ngram::{NgramModel, Smoothing};
 use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::split::{hold_out, Split, SplitFractions};
@@ -18,7 +18,7 @@ use dnalm_seq::split::{hold_out, Split, SplitFractions};
 fn perplexity(model: &NgramModel, test: &[&[u8]]) -> f64 {
     test.iter()
         .fold(PerplexityTotal::default(), |mut total, seq| {
-            total.add(model.score(seq));
+            total.add(model.log_likelihood(seq));
             total
         })
         .perplexity()

@@ -1,6 +1,8 @@
 //! The n-gram language model: counts, discounts and a smoothing method.
 
-use dnalm_lm::{draw_weighted, ScoreKind, SequenceGenerator, SequenceModel, SequenceScore};
+use dnalm_lm::{
+    draw_weighted, ScoreError, ScoreKind, SequenceGenerator, SequenceModel, SequenceScore,
+};
 use rand::RngCore;
 use rayon::prelude::*;
 
@@ -187,7 +189,15 @@ impl SequenceModel for NgramModel {
         ScoreKind::Exact
     }
 
-    fn score(&self, seq: &[u8]) -> SequenceScore {
+    fn score(&self, seq: &[u8]) -> Result<SequenceScore, ScoreError> {
+        Ok(self.log_likelihood(seq))
+    }
+}
+
+impl NgramModel {
+    /// The exact log-probability of a normalised sequence and its end (never fails;
+    /// long sequences are scored in parallel chunks).
+    pub fn log_likelihood(&self, seq: &[u8]) -> SequenceScore {
         let end = seq.len() + 1;
         if end <= PARALLEL_SCORE_CHUNK {
             return self.score_range(seq, 0, end);
@@ -305,10 +315,10 @@ mod tests {
         let p = model.distribution(0, 1);
         assert_eq!(p, [1.0 / 3.0, 1.0 / 3.0, 0.0, 0.0, 1.0 / 3.0]);
         // log P("AC") = ln P(A|<s>) + ln P(C|A) + ln P(end|C) = 0 + ln(1/3) + 0
-        let score = model.score(b"AC");
+        let score = model.log_likelihood(b"AC");
         assert_eq!(score.events, 3);
         assert!((score.log_prob - (1.0f64 / 3.0).ln()).abs() < 1e-12);
-        assert_eq!(model.score(b"GA").log_prob, f64::NEG_INFINITY);
+        assert_eq!(model.log_likelihood(b"GA").log_prob, f64::NEG_INFINITY);
     }
 
     #[test]
@@ -343,7 +353,7 @@ mod tests {
             .map(|i| b"ACGTN"[(i * i / 3 + i) % 5])
             .collect();
         let model = NgramModel::train(&[&seq[..5000]], 4, Smoothing::KneserNey).unwrap();
-        let parallel = model.score(&seq);
+        let parallel = model.log_likelihood(&seq);
         let sequential = model.score_range(&seq, 0, seq.len() + 1);
         assert_eq!(parallel.events, sequential.events);
         assert!((parallel.log_prob - sequential.log_prob).abs() < 1e-6 * sequential.log_prob.abs());

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use dnalm_lm::{PerplexityTotal, SequenceModel};
+use dnalm_lm::PerplexityTotal;
 use dnalm_ngram::{NgramModel, Smoothing};
 use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::split::{hold_out, Split, SplitFractions};
@@ -30,7 +30,7 @@ fn kneser_ney_beats_laplace_and_never_blows_up() {
     let perplexity = |model: &NgramModel| {
         test.iter()
             .fold(PerplexityTotal::default(), |mut total, r| {
-                total.add(model.score(&r.seq));
+                total.add(model.log_likelihood(&r.seq));
                 total
             })
             .perplexity()

@@ -134,7 +134,7 @@ impl SequencePredictor for BagOfTokens {
         )
     }
 
-    fn save_run(&self, run: &RunDir) -> Result<(), String> {
+    fn save_run(&self, run: &RunDir) -> crate::Result<()> {
         let config = PredictorConfig::BagOfTokens(self.config.clone());
         write_run(run, &config, self.tokenizer(), &self.weights())
     }

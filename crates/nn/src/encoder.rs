@@ -9,10 +9,16 @@
 
 use candle_core::{Device, Result, Tensor};
 
+use dnalm_tokenize::Tokenizer;
+
+use crate::embedding::{EmbedOptions, EmbeddingStates};
+use crate::error::NnError;
 use crate::heads::{pool, Pooling};
+use crate::masked_lm::row_lengths;
 use crate::layer_norm::LayerNorm;
 use crate::params::ParamStore;
 use crate::rope::Rope;
+use crate::token_rows::TokenRows;
 use crate::transformer_layer::{AttentionMask, TransformerConfig, TransformerLayer};
 
 /// Sizes of a encoder.
@@ -91,6 +97,29 @@ impl Encoder {
     /// state, or the mean over the real tokens).
     pub fn embed(&self, ids: &Tensor, lengths: &[usize], pooling: Pooling) -> Result<Tensor> {
         pool(&self.forward(ids, lengths)?, lengths, pooling)
+    }
+
+    /// Embeddings of normalised sequences under `tokenizer` (what
+    /// [`crate::embedding::SequenceEmbedder`] asks of a BERT-style model); the encoder
+    /// has token states only.
+    pub fn embed_sequences(
+        &self,
+        tokenizer: &dyn Tokenizer,
+        sequences: &[&[u8]],
+        options: &EmbedOptions,
+    ) -> crate::Result<Tensor> {
+        if options.states != EmbeddingStates::Tokens {
+            return Err(NnError::Unsupported(
+                "a BERT-style encoder has token states only (nucleotide-level states are \
+                 MxDNA's)"
+                    .into(),
+            ));
+        }
+        let rows = TokenRows::encode(tokenizer, sequences.iter().copied(), options.max_tokens);
+        let device = self.embedding.device();
+        let ids = Tensor::from_vec(rows.ids, (sequences.len(), rows.width), device)?;
+        let lengths = row_lengths(&ids)?;
+        Ok(self.embed(&ids, &lengths, options.pooling)?)
     }
 }
 

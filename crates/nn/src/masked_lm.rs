@@ -10,18 +10,23 @@
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
+use candle_core::{DType, Device, Tensor, D};
+use dnalm_lm::{ScoreError, ScoreKind, SequenceModel, SequenceScore};
 use dnalm_run::RunDir;
 use dnalm_run::{Parameters, Trainable};
 use dnalm_seq::masking::{mask_spans, MaskingConfig, IGNORE_INDEX};
 use dnalm_tokenize::{special, Tokenizer};
 use serde::{Deserialize, Serialize};
 
+use crate::embedding::{EmbedOptions, SequenceEmbedder};
 use crate::encoder::{Encoder, EncoderConfig};
 use crate::heads::MlmHead;
 use crate::loss::masked_cross_entropy;
 use crate::params::ParamStore;
-use crate::run_files::{read_run, write_run};
+use crate::masked_scoring::{
+    flat_positions, padded_batch, pseudo_log_likelihood, split_rows, MaskedPredictor,
+};
+use crate::run_files::{load_run_weights, read_run, write_run};
 
 /// What `config.json` of a masked-LM run holds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -83,17 +88,15 @@ impl MaskedLm {
     }
 
     /// Loads a run folder written by [`MaskedLm::save_run`] (and trained).
-    pub fn load(run: &Path, device: &Device) -> Result<Self, String> {
+    pub fn load(run: &Path, device: &Device) -> crate::Result<Self> {
         let (MaskedLmConfig::Bert(config), tokenizer, weights) = read_run(run, device)?;
-        let model = Self::new(config, tokenizer, 0, device).map_err(|err| err.to_string())?;
-        model
-            .load_weights(&weights)
-            .map_err(|err| format!("{}: {err}", run.join("model.safetensors").display()))?;
+        let model = Self::new(config, tokenizer, 0, device)?;
+        load_run_weights(&model.params, &weights, run)?;
         Ok(model)
     }
 
     /// Writes a new run folder's `config.json`, `tokenizer.json` and initial weights.
-    pub fn save_run(&self, run: &RunDir) -> Result<(), String> {
+    pub fn save_run(&self, run: &RunDir) -> crate::Result<()> {
         write_run(
             run,
             &MaskedLmConfig::Bert(self.config),
@@ -171,86 +174,6 @@ impl MaskedLm {
         )
     }
 
-    /// Zero-shot variant effect, the masked marginal (Meier et al. 2021) per allele:
-    /// in each allele's encoding the tokens that overlap the changed nucleotides (the
-    /// part between the common prefix and suffix; for a pure insertion or deletion, the
-    /// nucleotides either side of it) are masked, and the score is
-    /// `log p(alternate's tokens) - log p(reference's tokens)` there. Negative means the
-    /// model finds the alternate less likely. When both encodings line up (a
-    /// substitution under a fixed tokenizer) the two masked contexts are one and the
-    /// score is the classic `sum log p(alt token) - log p(ref token)`; overlapping
-    /// k-mers mask all k tokens a substitution changes, as in training. BPE may cut the
-    /// two alleles differently; each is then scored on its own tokens.
-    pub fn masked_marginal(&self, reference: &[u8], alternate: &[u8]) -> Result<f64, String> {
-        if reference == alternate {
-            return Ok(0.0);
-        }
-        let prefix = reference
-            .iter()
-            .zip(alternate)
-            .take_while(|(a, b)| a == b)
-            .count();
-        let room = reference.len().min(alternate.len()) - prefix;
-        let suffix = reference
-            .iter()
-            .rev()
-            .zip(alternate.iter().rev())
-            .take(room)
-            .take_while(|(a, b)| a == b)
-            .count();
-        let masked = |seq: &[u8]| -> (Vec<u32>, Vec<u32>, Vec<usize>) {
-            let region = prefix..seq.len() - suffix;
-            // An empty region (the other allele's insertion) takes its two neighbours.
-            let region = if region.is_empty() {
-                prefix.saturating_sub(1)..(prefix + 1).min(seq.len())
-            } else {
-                region
-            };
-            let encoding = self.tokenizer.encode_with_special(seq);
-            let positions: Vec<usize> = (0..encoding.len())
-                .filter(|&i| {
-                    let span = &encoding.spans[i];
-                    !span.is_empty() && span.start < region.end && region.start < span.end
-                })
-                .collect();
-            let mut input = encoding.ids.clone();
-            for &i in &positions {
-                input[i] = special::MASK;
-            }
-            (input, encoding.ids, positions)
-        };
-        let (ref_input, ref_ids, ref_positions) = masked(reference);
-        let (alt_input, alt_ids, alt_positions) = masked(alternate);
-        let log_probs =
-            |input: &[u32], positions: &[usize]| -> candle_core::Result<Vec<Vec<f32>>> {
-                let device = self.params.device();
-                let width = input.len();
-                let ids = Tensor::from_vec(input.to_vec(), (1, width), device)?;
-                let states = self.encoder.forward(&ids, &[width])?.squeeze(0)?;
-                let rows: Vec<u32> = positions.iter().map(|&i| i as u32).collect();
-                let picked = states.index_select(&Tensor::new(rows, device)?, 0)?;
-                candle_nn::ops::log_softmax(&self.head.forward(&picked)?, candle_core::D::Minus1)?
-                    .to_vec2()
-            };
-        let total = |rows: &[Vec<f32>], positions: &[usize], ids: &[u32]| -> f64 {
-            rows.iter()
-                .zip(positions)
-                .map(|(row, &i)| f64::from(row[ids[i] as usize]))
-                .sum()
-        };
-        let score = || -> candle_core::Result<f64> {
-            let ref_rows = log_probs(&ref_input, &ref_positions)?;
-            let alt_rows = if alt_input == ref_input && alt_positions == ref_positions {
-                ref_rows.clone()
-            } else {
-                log_probs(&alt_input, &alt_positions)?
-            };
-            Ok(total(&alt_rows, &alt_positions, &alt_ids)
-                - total(&ref_rows, &ref_positions, &ref_ids))
-        };
-        score().map_err(|err| err.to_string())
-    }
-
     /// Mean masked-LM loss over rows (fixed masking seed), for evaluation.
     pub fn evaluate(
         &self,
@@ -280,11 +203,70 @@ impl Trainable for MaskedLm {
     }
 }
 
+impl MaskedPredictor for MaskedLm {
+    fn tokenizer(&self) -> &dyn Tokenizer {
+        self.tokenizer.as_ref()
+    }
+
+    fn masked_log_probs(
+        &self,
+        rows: &[Vec<u32>],
+        positions: &[Vec<usize>],
+    ) -> candle_core::Result<Vec<Vec<Vec<f32>>>> {
+        let device = self.params.device();
+        let (ids, lengths) = padded_batch(rows, device)?;
+        let states = self.encoder.forward(&ids, &lengths)?;
+        let (batch, width, d) = states.dims3()?;
+        let flat = flat_positions(positions, width);
+        let count = flat.len();
+        let picked = states
+            .reshape((batch * width, d))?
+            .index_select(&Tensor::from_vec(flat, count, device)?, 0)?;
+        let log_probs = candle_nn::ops::log_softmax(&self.head.forward(&picked)?, D::Minus1)?;
+        Ok(split_rows(log_probs.to_vec2()?, positions))
+    }
+}
+
+/// Rows of masked copies per forward pass when scoring a sequence.
+const PSEUDO_LIKELIHOOD_BATCH: usize = 32;
+
+impl SequenceModel for MaskedLm {
+    fn describe(&self) -> String {
+        format!(
+            "BERT {}x{} ({}, {} parameters)",
+            self.config.num_layers,
+            self.config.d_model,
+            self.tokenizer.describe(),
+            self.parameter_count()
+        )
+    }
+
+    fn score_kind(&self) -> ScoreKind {
+        ScoreKind::PseudoLikelihood
+    }
+
+    fn score(&self, seq: &[u8]) -> Result<SequenceScore, ScoreError> {
+        pseudo_log_likelihood(self, seq, PSEUDO_LIKELIHOOD_BATCH).map_err(ScoreError::new)
+    }
+}
+
+impl SequenceEmbedder for MaskedLm {
+    fn embedding_dim(&self) -> usize {
+        self.encoder.config().d_model
+    }
+
+    fn embed_batch(&self, sequences: &[&[u8]], options: &EmbedOptions) -> crate::Result<Tensor> {
+        self.encoder
+            .embed_sequences(self.tokenizer.as_ref(), sequences, options)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use dnalm_tokenize::KmerTokenizer;
 
     use super::*;
+    use crate::masked_scoring::masked_marginal;
     use crate::token_rows::TokenRows;
 
     fn tiny(tokenizer: Box<dyn Tokenizer>) -> MaskedLm {
@@ -306,19 +288,19 @@ mod tests {
         let reference = b"ACGTTGCAACGTAGGCTTACG".to_vec();
         let mut alternate = reference.clone();
         alternate[10] = b'T';
-        let forward = model.masked_marginal(&reference, &alternate).unwrap();
-        let backward = model.masked_marginal(&alternate, &reference).unwrap();
+        let forward = masked_marginal(&model, &reference, &alternate).unwrap();
+        let backward = masked_marginal(&model, &alternate, &reference).unwrap();
         // Every changed 3-mer (three of them) is masked, so the context is the same both
         // ways and the scores are exact negatives; one left unmasked would break this.
         assert!(forward != 0.0);
         assert!((forward + backward).abs() < 1e-6, "{forward} vs {backward}");
-        assert_eq!(model.masked_marginal(&reference, &reference).unwrap(), 0.0);
+        assert_eq!(masked_marginal(&model, &reference, &reference).unwrap(), 0.0);
         // A deletion: each allele is scored on its own tokens around the change, so the
         // score is finite and the two directions still mirror each other.
         let mut deleted = reference.clone();
         deleted.remove(10);
-        let loss = model.masked_marginal(&reference, &deleted).unwrap();
-        let gain = model.masked_marginal(&deleted, &reference).unwrap();
+        let loss = masked_marginal(&model, &reference, &deleted).unwrap();
+        let gain = masked_marginal(&model, &deleted, &reference).unwrap();
         assert!(
             loss.is_finite() && (loss + gain).abs() < 1e-6,
             "{loss} vs {gain}"

@@ -8,7 +8,7 @@ use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
 use crate::bag_of_tokens::{BagOfTokens, BagOfTokensConfig};
-use crate::run_files::read_run;
+use crate::run_files::{load_run_weights, read_run};
 use crate::sequence_classifier::{ClassifierConfig, SequenceClassifier};
 use crate::supervised::SequencePredictor;
 
@@ -23,18 +23,16 @@ pub enum PredictorConfig {
 }
 
 /// Loads a fine-tuned model from its run folder; errors name the file.
-pub fn load_predictor(run: &Path, device: &Device) -> Result<Box<dyn SequencePredictor>, String> {
+pub fn load_predictor(run: &Path, device: &Device) -> crate::Result<Box<dyn SequencePredictor>> {
     let (config, tokenizer, weights) = read_run::<PredictorConfig>(run, device)?;
-    let weights_error =
-        |err: candle_core::Error| format!("{}: {err}", run.join("model.safetensors").display());
     let model: Box<dyn SequencePredictor> = match config {
-        PredictorConfig::BertClassifier(config) => Box::new(
-            SequenceClassifier::new(config, tokenizer, 0, device).map_err(|err| err.to_string())?,
-        ),
+        PredictorConfig::BertClassifier(config) => {
+            Box::new(SequenceClassifier::new(config, tokenizer, 0, device)?)
+        }
         PredictorConfig::BagOfTokens(config) => {
-            Box::new(BagOfTokens::new(config, tokenizer, device).map_err(|err| err.to_string())?)
+            Box::new(BagOfTokens::new(config, tokenizer, device)?)
         }
     };
-    model.load_weights(&weights).map_err(weights_error)?;
+    load_run_weights(model.parameters(), &weights, run)?;
     Ok(model)
 }

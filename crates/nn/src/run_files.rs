@@ -5,30 +5,40 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
-use dnalm_run::RunDir;
+use dnalm_run::{Parameters, RunDir};
 use dnalm_tokenize::Tokenizer;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+
+use crate::error::{NnError, Result};
 
 /// What a run folder holds: configuration, tokenizer, weights by name.
 pub type RunContents<C> = (C, Box<dyn Tokenizer>, HashMap<String, Tensor>);
 
 /// The configuration, tokenizer and weights of a run folder; errors name the file.
-pub fn read_run<C: DeserializeOwned>(
-    run: &Path,
-    device: &Device,
-) -> Result<RunContents<C>, String> {
+pub fn read_run<C: DeserializeOwned>(run: &Path, device: &Device) -> Result<RunContents<C>> {
     let config_path = run.join("config.json");
     let text = std::fs::read_to_string(&config_path)
-        .map_err(|err| format!("{}: {err}", config_path.display()))?;
+        .map_err(|err| NnError::run_file(config_path.clone(), err))?;
     let config =
-        serde_json::from_str(&text).map_err(|err| format!("{}: {err}", config_path.display()))?;
-    let tokenizer =
-        dnalm_tokenize::load(&run.join("tokenizer.json")).map_err(|err| err.to_string())?;
+        serde_json::from_str(&text).map_err(|err| NnError::run_file(config_path.clone(), err))?;
+    let tokenizer = dnalm_tokenize::load(&run.join("tokenizer.json"))?;
     let weights_path = run.join("model.safetensors");
     let weights = candle_core::safetensors::load(&weights_path, device)
-        .map_err(|err| format!("{}: {err}", weights_path.display()))?;
+        .map_err(|err| NnError::run_file(weights_path, err))?;
     Ok((config, tokenizer, weights))
+}
+
+/// Loads `weights` (read from `run`'s `model.safetensors`) into a model's parameters;
+/// a missing or misshapen tensor is reported against that file.
+pub fn load_run_weights(
+    params: &dyn Parameters,
+    weights: &HashMap<String, Tensor>,
+    run: &Path,
+) -> Result<()> {
+    params
+        .load_weights(weights)
+        .map_err(|err| NnError::run_file(run.join("model.safetensors"), err))
 }
 
 /// Writes a new run folder's configuration, tokenizer and initial weights.
@@ -37,10 +47,8 @@ pub fn write_run(
     config: &impl Serialize,
     tokenizer: &dyn Tokenizer,
     weights: &HashMap<String, Tensor>,
-) -> Result<(), String> {
-    run.write_json("config.json", config)
-        .map_err(|err| err.to_string())?;
-    dnalm_tokenize::save(tokenizer, &run.path().join("tokenizer.json"))
-        .map_err(|err| err.to_string())?;
-    run.save_weights(weights).map_err(|err| err.to_string())
+) -> Result<()> {
+    run.write_json("config.json", config)?;
+    dnalm_tokenize::save(tokenizer, &run.path().join("tokenizer.json"))?;
+    Ok(run.save_weights(weights)?)
 }

@@ -5,17 +5,18 @@
 use std::path::Path;
 
 use candle_core::{Device, Tensor};
-use dnalm_run::RunDir;
-use dnalm_run::{Parameters, Trainable};
+use dnalm_run::{Parameters, RunDir, Trainable};
 use dnalm_tokenize::Tokenizer;
 use serde::{Deserialize, Serialize};
 
+use crate::embedding::{EmbedOptions, SequenceEmbedder};
 use crate::encoder::{Encoder, EncoderConfig};
+use crate::error::NnError;
 use crate::heads::{ClassifierHead, Pooling};
 use crate::masked_lm::{row_lengths, MaskedLmConfig};
 use crate::params::ParamStore;
 use crate::predictor_run::PredictorConfig;
-use crate::run_files::{read_run, write_run};
+use crate::run_files::{load_run_weights, read_run, write_run};
 use crate::supervised::{split_labelled, InputRows, Objective, SequencePredictor};
 use crate::token_rows::TokenRows;
 
@@ -78,7 +79,7 @@ impl SequenceClassifier {
         dropout: f64,
         seed: u64,
         device: &Device,
-    ) -> Result<Self, String> {
+    ) -> crate::Result<Self> {
         let (MaskedLmConfig::Bert(encoder), tokenizer, weights) = read_run(run, device)?;
         let config = ClassifierConfig {
             encoder,
@@ -86,11 +87,11 @@ impl SequenceClassifier {
             dropout,
             objective,
         };
-        let model = Self::new(config, tokenizer, seed, device).map_err(|err| err.to_string())?;
+        let model = Self::new(config, tokenizer, seed, device)?;
         model
             .params
             .load_pretrained(&weights, "classifier.")
-            .map_err(|err| format!("{}: {err}", run.join("model.safetensors").display()))?;
+            .map_err(|err| NnError::run_file(run.join("model.safetensors"), err))?;
         Ok(model)
     }
 
@@ -100,19 +101,16 @@ impl SequenceClassifier {
     }
 
     /// Loads a fine-tuned run folder (`config.json` of model `bert-classifier`).
-    pub fn load(run: &Path, device: &Device) -> Result<Self, String> {
+    pub fn load(run: &Path, device: &Device) -> crate::Result<Self> {
         let (config, tokenizer, weights) = read_run::<PredictorConfig>(run, device)?;
         let PredictorConfig::BertClassifier(config) = config else {
-            return Err(format!(
-                "{}: not an encoder classifier",
-                run.join("config.json").display()
+            return Err(NnError::run_file(
+                run.join("config.json"),
+                "not an encoder classifier",
             ));
         };
-        let model = Self::new(config, tokenizer, 0, device).map_err(|err| err.to_string())?;
-        model
-            .params
-            .load(&weights)
-            .map_err(|err| format!("{}: {err}", run.join("model.safetensors").display()))?;
+        let model = Self::new(config, tokenizer, 0, device)?;
+        load_run_weights(&model.params, &weights, run)?;
         Ok(model)
     }
 
@@ -174,13 +172,24 @@ impl SequencePredictor for SequenceClassifier {
         )
     }
 
-    fn save_run(&self, run: &RunDir) -> Result<(), String> {
+    fn save_run(&self, run: &RunDir) -> crate::Result<()> {
         let config = PredictorConfig::BertClassifier(self.config.clone());
         write_run(run, &config, self.tokenizer(), &self.weights())
     }
 
     fn device(&self) -> &Device {
         self.params.device()
+    }
+}
+
+impl SequenceEmbedder for SequenceClassifier {
+    fn embedding_dim(&self) -> usize {
+        self.encoder.config().d_model
+    }
+
+    fn embed_batch(&self, sequences: &[&[u8]], options: &EmbedOptions) -> crate::Result<Tensor> {
+        self.encoder
+            .embed_sequences(self.tokenizer.as_ref(), sequences, options)
     }
 }
 

@@ -11,6 +11,7 @@ use dnalm_run::RunDir;
 use dnalm_run::Trainable;
 use serde::{Deserialize, Serialize};
 
+use crate::error::NnError;
 use crate::loss::masked_cross_entropy;
 
 /// What a fine-tuned model predicts.
@@ -36,20 +37,26 @@ impl Objective {
     }
 
     /// The row code of a label: its class index, or the bits of its value.
-    pub fn target_code(&self, label: &str) -> std::result::Result<u32, String> {
+    pub fn target_code(&self, label: &str) -> crate::Result<u32> {
         match self {
             Objective::Classification { labels } => labels
                 .iter()
                 .position(|known| known == label)
                 .map(|index| index as u32)
-                .ok_or_else(|| format!("label '{label}' is not one of the training labels")),
+                .ok_or_else(|| NnError::Label {
+                    label: label.to_string(),
+                    problem: "is not one of the training labels",
+                }),
             Objective::Regression => label
                 .trim()
                 .parse::<f32>()
                 .ok()
                 .filter(|value| value.is_finite())
                 .map(f32::to_bits)
-                .ok_or_else(|| format!("label '{label}' is not a finite number")),
+                .ok_or_else(|| NnError::Label {
+                    label: label.to_string(),
+                    problem: "is not a finite number",
+                }),
         }
     }
 
@@ -137,7 +144,7 @@ pub trait SequencePredictor: Trainable {
 
     /// Writes `config.json`, `tokenizer.json` and the current weights to a run folder
     /// that [`crate::predictor_run::load_predictor`] reads back.
-    fn save_run(&self, run: &RunDir) -> std::result::Result<(), String>;
+    fn save_run(&self, run: &RunDir) -> crate::Result<()>;
 
     /// Predictions for input rows in batches of `batch_size`: class probabilities, or
     /// one value, per row.
@@ -185,10 +192,14 @@ mod tests {
         let classes = Objective::Classification {
             labels: vec!["ei".into(), "ie".into(), "n".into()],
         };
-        assert_eq!(classes.target_code("n"), Ok(2));
-        assert!(classes.target_code("x").unwrap_err().contains("'x'"));
+        assert_eq!(classes.target_code("n").unwrap(), 2);
+        assert!(classes
+            .target_code("x")
+            .unwrap_err()
+            .to_string()
+            .contains("'x'"));
         let regression = Objective::Regression;
-        assert_eq!(regression.target_code("-1.5"), Ok((-1.5f32).to_bits()));
+        assert_eq!(regression.target_code("-1.5").unwrap(), (-1.5f32).to_bits());
         assert!(regression.target_code("NaN").is_err());
         let rows = InputRows {
             ids: vec![7, 8, 9, 10],

@@ -8,7 +8,9 @@
 use std::path::Path;
 
 use candle_core::{DType, Device, Tensor, D};
-use dnalm_lm::{draw_weighted, ScoreKind, SequenceGenerator, SequenceModel, SequenceScore};
+use dnalm_lm::{
+    draw_weighted, ScoreError, ScoreKind, SequenceGenerator, SequenceModel, SequenceScore,
+};
 use dnalm_run::RunDir;
 use dnalm_run::{Parameters, Trainable};
 use dnalm_tokenize::{special, Tokenizer};
@@ -19,7 +21,7 @@ use crate::gpt::{Gpt, GptConfig};
 use crate::loss::masked_cross_entropy;
 use crate::lstm::{LstmConfig, LstmLm, LstmState};
 use crate::params::ParamStore;
-use crate::run_files::{read_run, write_run};
+use crate::run_files::{load_run_weights, read_run, write_run};
 
 /// What `config.json` of a language-model run holds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -80,18 +82,16 @@ impl TokenLm {
     }
 
     /// Loads a run folder (`config.json`, `tokenizer.json`, `model.safetensors`).
-    pub fn load(run: &Path, device: &Device) -> Result<Self, String> {
+    pub fn load(run: &Path, device: &Device) -> crate::Result<Self> {
         let (config, tokenizer, weights) = read_run(run, device)?;
-        let model = Self::new(config, tokenizer, 0, device).map_err(|err| err.to_string())?;
-        model
-            .load_weights(&weights)
-            .map_err(|err| format!("{}: {err}", run.join("model.safetensors").display()))?;
+        let model = Self::new(config, tokenizer, 0, device)?;
+        load_run_weights(model.parameters(), &weights, run)?;
         Ok(model)
     }
 
     /// Writes a new run folder's `config.json`, `tokenizer.json` and initial
     /// `model.safetensors` (what [`TokenLm::load`] reads back).
-    pub fn save_run(&self, run: &RunDir) -> Result<(), String> {
+    pub fn save_run(&self, run: &RunDir) -> crate::Result<()> {
         write_run(run, &self.config, self.tokenizer.as_ref(), &self.weights())
     }
 
@@ -146,23 +146,23 @@ impl SequenceModel for TokenLm {
         ScoreKind::Exact
     }
 
-    fn score(&self, seq: &[u8]) -> SequenceScore {
+    fn score(&self, seq: &[u8]) -> Result<SequenceScore, ScoreError> {
         let ids = self.tokenizer.encode_with_special(seq).ids;
         let log_prob = (|| -> candle_core::Result<f64> {
-            let device = Device::Cpu;
+            let device = self.network.params().device();
             let n = ids.len();
-            let inputs = Tensor::from_slice(&ids[..n - 1], (1, n - 1), &device)?;
-            let targets = Tensor::from_slice(&ids[1..], n - 1, &device)?;
+            let inputs = Tensor::from_slice(&ids[..n - 1], (1, n - 1), device)?;
+            let targets = Tensor::from_slice(&ids[1..], n - 1, device)?;
             let logits = self.network.forward(&inputs)?.squeeze(0)?;
             let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
             let picked = log_probs.gather(&targets.unsqueeze(1)?, 1)?;
             picked.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()
         })()
-        .unwrap_or(f64::NAN);
-        SequenceScore {
+        .map_err(ScoreError::new)?;
+        Ok(SequenceScore {
             log_prob,
             events: seq.len() + 1,
-        }
+        })
     }
 }
 
@@ -297,7 +297,7 @@ mod tests {
         });
         let model = TokenLm::new(config, Box::new(NucleotideTokenizer), 2, &Device::Cpu).unwrap();
         let seq = b"ACGTTG";
-        let score = model.score(seq);
+        let score = model.score(seq).unwrap();
         assert_eq!(score.events, 7);
         // Same number from the training loss: mean over the 7 predictions.
         let window = Tensor::from_vec(
@@ -370,7 +370,7 @@ mod tests {
         .unwrap();
         let (loss, _) = model.window_loss(&window, 0).unwrap();
         let from_loss = -(loss.to_scalar::<f32>().unwrap() as f64) * 7.0;
-        assert!((model.score(seq).log_prob - from_loss).abs() < 1e-4);
+        assert!((model.score(seq).unwrap().log_prob - from_loss).abs() < 1e-4);
         let generated = model.generate(b"AC", 20, 1.0, &mut dnalm_seq::seeded_rng(2));
         assert!(generated.starts_with(b"AC") && generated.len() <= 22);
         assert!(model.describe().starts_with("GPT 1x8"));
