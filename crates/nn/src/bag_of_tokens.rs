@@ -7,15 +7,17 @@
 //! AdamW's weight decay as the L2 penalty and early stopping on dev.
 //! Parameter names: `linear.weight` `(outputs, vocab)`, `linear.bias`.
 
+use std::path::Path;
+
 use candle_core::{Device, Tensor};
-use dnalm_run::RunDir;
-use dnalm_run::{Parameters, Trainable};
+use dnalm_run::{Parameters, RunDir, Trainable};
 use dnalm_tokenize::{special, Tokenizer};
 use serde::{Deserialize, Serialize};
 
+use crate::error::NnError;
 use crate::params::ParamStore;
 use crate::predictor_run::PredictorConfig;
-use crate::run_files::write_run;
+use crate::run_files::{load_run_weights, read_run, write_run};
 use crate::supervised::{split_labelled, InputRows, Objective, SequencePredictor};
 use crate::transformer_layer::linear;
 
@@ -39,6 +41,20 @@ pub struct BagOfTokens {
 }
 
 impl BagOfTokens {
+    /// Loads a fine-tuned run folder (`config.json` of model `bag-of-tokens`).
+    pub fn load(run: &Path, device: &Device) -> crate::Result<Self> {
+        let (config, tokenizer, weights) = read_run::<PredictorConfig>(run, device)?;
+        let PredictorConfig::BagOfTokens(config) = config else {
+            return Err(NnError::run_file(
+                run.join("config.json"),
+                "not a bag-of-tokens model",
+            ));
+        };
+        let model = Self::new(config, tokenizer, device)?;
+        load_run_weights(&model.params, &weights, run)?;
+        Ok(model)
+    }
+
     /// A model with zero weights (the loss is convex; no random start is needed).
     pub fn new(
         config: BagOfTokensConfig,

@@ -7,11 +7,13 @@
 //! Models: the LSTM language model [`lstm`]; [`transformer_layer`], the block of the
 //! decoder [`gpt`] and the encoder [`encoder`]; [`heads`] (masked-LM, classifier) and
 //! [`masked_lm`] (BERT-style pretraining); fine-tuning ([`supervised`]) of
-//! [`sequence_classifier`] and the [`bag_of_tokens`] baseline, saved and loaded by
-//! [`predictor_run`]. Parameters are named and seeded
-//! ([`params`]); [`loss`] is a masked cross-entropy; [`token_lm`] puts an autoregressive
-//! network and its tokenizer together; [`run_files`] reads and writes run folders;
-//! [`allocator`] is the global allocator the binaries use.
+//! [`sequence_classifier`] and the [`bag_of_tokens`] baseline, whose `config.json` is
+//! [`predictor_run`]. What encoders offer outside training, written once against a
+//! trait: [`embedding`] and [`masked_scoring`] (masked marginals, pseudo-likelihoods).
+//! Parameters are named and seeded ([`params`]); [`loss`] is a masked cross-entropy;
+//! [`token_lm`] puts an autoregressive network and its tokenizer together;
+//! [`run_files`] reads and writes run folders; errors are [`NnError`]; [`allocator`] is
+//! the global allocator the binaries use.
 
 pub mod allocator;
 pub mod attention_op;

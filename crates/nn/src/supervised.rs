@@ -143,7 +143,7 @@ pub trait SequencePredictor: Trainable {
     fn describe(&self) -> String;
 
     /// Writes `config.json`, `tokenizer.json` and the current weights to a run folder
-    /// that [`crate::predictor_run::load_predictor`] reads back.
+    /// that the model's own `load` (or `dnalm_models::open`) reads back.
     fn save_run(&self, run: &RunDir) -> crate::Result<()>;
 
     /// Predictions for input rows in batches of `batch_size`: class probabilities, or

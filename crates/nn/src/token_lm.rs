@@ -100,6 +100,11 @@ impl TokenLm {
         self.network.params().count()
     }
 
+    /// The network's configuration.
+    pub fn config(&self) -> &NetworkConfig {
+        &self.config
+    }
+
     /// The training token stream of sequences: each as `[CLS] tokens [SEP]`,
     /// concatenated.
     pub fn token_stream<'a>(&self, sequences: impl Iterator<Item = &'a [u8]>) -> Vec<u32> {

@@ -1,22 +1,22 @@
-//! Which model a fine-tuning run starts from, as written on the command line:
-//! a pretraining run folder (`dnalm train mlm` or `dnalm train mxdna`),
+//! Which model a fine-tuning run starts from, as written on the command line: a
+//! pretraining run folder (`dnalm train mlm` or `dnalm train mxdna`),
 //! `scratch:<tokenizer>` or `scratch:mxdna`, or `kmer<k>-lr` (the k-mer-count +
-//! logistic-regression baseline); and loading a fine-tuned model of any of them.
+//! logistic-regression baseline).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
 use candle_core::Device;
 use dnalm_mxdna::classifier::{MxDnaClassifier, MxDnaClassifierConfig};
-use dnalm_mxdna::config::{MxDnaConfig, MxDnaPreset};
 use dnalm_nn::bag_of_tokens::{BagOfTokens, BagOfTokensConfig};
 use dnalm_nn::heads::Pooling;
-use dnalm_nn::predictor_run::load_predictor;
 use dnalm_nn::sequence_classifier::{ClassifierConfig, SequenceClassifier};
 use dnalm_nn::supervised::{Objective, SequencePredictor};
 use dnalm_tokenize::KmerTokenizer;
 
-use crate::commands::train::{encoder_preset, tokenizer_of, Preset};
+use crate::capability::Capability;
+use crate::error::{ModelsError, Result};
+use crate::kind::ModelKind;
+use crate::presets::{encoder_config, mxdna_config, MxdnaPreset, Preset};
 
 /// A model to fine-tune.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,35 +33,12 @@ pub enum ModelSpec {
 /// How the head and a fresh encoder are built.
 #[derive(Debug, Clone, Copy)]
 pub struct HeadOptions {
-    /// Pooling of the classification head.
+    /// Pooling of the classification head (MxDNA always uses `[CLS]`).
     pub pooling: Pooling,
     /// Head dropout while training.
     pub dropout: f64,
     /// Encoder size for `scratch:` models.
     pub preset: Preset,
-}
-
-/// The `"model"` field of a run folder's `config.json`.
-pub fn run_kind(run: &Path) -> Result<String> {
-    let path = run.join("config.json");
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    let config: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{}: not JSON", path.display()))?;
-    config["model"]
-        .as_str()
-        .map(str::to_string)
-        .with_context(|| format!("{}: no \"model\" field", path.display()))
-}
-
-/// Loads a fine-tuned model (a `dnalm finetune` seed folder) of any kind.
-pub fn load_fine_tuned(run: &Path, device: &Device) -> Result<Box<dyn SequencePredictor>> {
-    if run_kind(run)? == "mxdna-classifier" {
-        return Ok(Box::new(
-            MxDnaClassifier::load(run, device).map_err(anyhow::Error::msg)?,
-        ));
-    }
-    load_predictor(run, device).map_err(anyhow::Error::msg)
 }
 
 impl std::str::FromStr for ModelSpec {
@@ -103,7 +80,7 @@ impl ModelSpec {
             ),
             ModelSpec::Scratch(tokenizer) => format!(
                 "scratch-{}",
-                std::path::Path::new(tokenizer)
+                Path::new(tokenizer)
                     .file_stem()
                     .map_or(tokenizer.clone(), |stem| stem
                         .to_string_lossy()
@@ -127,27 +104,35 @@ impl ModelSpec {
         device: &Device,
     ) -> Result<Box<dyn SequencePredictor>> {
         Ok(match self {
-            ModelSpec::Pretrained(run) if run_kind(run)? == "mxdna" => Box::new(
-                MxDnaClassifier::from_pretrained(run, objective, head.dropout, seed, device)
-                    .map_err(anyhow::Error::msg)
-                    .with_context(|| format!("pretrained model {}", run.display()))?,
-            ),
-            ModelSpec::Pretrained(run) => Box::new(
-                SequenceClassifier::from_pretrained(
+            ModelSpec::Pretrained(run) => match ModelKind::of_run(run)? {
+                ModelKind::Mxdna => Box::new(MxDnaClassifier::from_pretrained(
+                    run,
+                    objective,
+                    head.dropout,
+                    seed,
+                    device,
+                )?),
+                ModelKind::Bert => Box::new(SequenceClassifier::from_pretrained(
                     run,
                     objective,
                     head.pooling,
                     head.dropout,
                     seed,
                     device,
-                )
-                .map_err(anyhow::Error::msg)
-                .with_context(|| format!("pretrained model {}", run.display()))?,
-            ),
+                )?),
+                kind => {
+                    return Err(ModelsError::Lacks {
+                        path: run.clone(),
+                        kind,
+                        command: "dnalm finetune".into(),
+                        capability: Capability::FineTuning,
+                    })
+                }
+            },
             ModelSpec::Scratch(tokenizer) if tokenizer == "mxdna" => {
-                let mxdna = MxDnaConfig::preset(match head.preset {
-                    Preset::Tiny => MxDnaPreset::Tiny,
-                    Preset::Small => MxDnaPreset::Small,
+                let mxdna = mxdna_config(match head.preset {
+                    Preset::Tiny => MxdnaPreset::Tiny,
+                    Preset::Small => MxdnaPreset::Small,
                 });
                 let config = MxDnaClassifierConfig {
                     mxdna,
@@ -158,14 +143,14 @@ impl ModelSpec {
             }
             ModelSpec::Scratch(tokenizer) => {
                 let config = ClassifierConfig {
-                    encoder: encoder_preset(head.preset),
+                    encoder: encoder_config(head.preset),
                     pooling: head.pooling,
                     dropout: head.dropout,
                     objective,
                 };
                 Box::new(SequenceClassifier::new(
                     config,
-                    tokenizer_of(tokenizer)?,
+                    dnalm_tokenize::by_name(tokenizer)?,
                     seed,
                     device,
                 )?)

@@ -1,0 +1,123 @@
+//! Opening whatever a user points at.
+
+use std::path::Path;
+
+use candle_core::Device;
+use dnalm_mxdna::classifier::MxDnaClassifier;
+use dnalm_mxdna::pretrained::MxDnaLm;
+use dnalm_ngram::Smoothing;
+use dnalm_nn::bag_of_tokens::BagOfTokens;
+use dnalm_nn::masked_lm::MaskedLm;
+use dnalm_nn::sequence_classifier::SequenceClassifier;
+use dnalm_nn::token_lm::TokenLm;
+
+use crate::error::{ModelsError, Result};
+use crate::kind::ModelKind;
+use crate::model::{LoadedModel, Model};
+
+/// The first bytes of an n-gram model file.
+const NGRAM_MAGIC: &[u8; 8] = b"DNALM-NG";
+
+/// How to open a model.
+#[derive(Debug, Clone)]
+pub struct OpenOptions {
+    /// For n-gram models: this smoothing instead of the model's own.
+    pub smoothing: Option<Smoothing>,
+    /// Where neural weights go.
+    pub device: Device,
+}
+
+impl Default for OpenOptions {
+    fn default() -> Self {
+        Self {
+            smoothing: None,
+            device: Device::Cpu,
+        }
+    }
+}
+
+/// Opens an n-gram file or a run folder of any kind.
+pub fn open(path: &Path, options: &OpenOptions) -> Result<LoadedModel> {
+    let model = if path.is_dir() {
+        open_run(path, options)?
+    } else {
+        open_file(path, options)?
+    };
+    Ok(LoadedModel::new(path, model))
+}
+
+fn open_run(run: &Path, options: &OpenOptions) -> Result<Model> {
+    if !run.join("config.json").is_file() {
+        let why = if run.join("seed0").is_dir() || run.join("results.json").is_file() {
+            "a fine-tuning folder: point at one of its seed folders (e.g. seed0)".to_string()
+        } else {
+            "a folder without config.json: not a run folder of `dnalm train ...` or \
+             `dnalm finetune`"
+                .to_string()
+        };
+        return Err(ModelsError::NotAModel {
+            path: run.to_path_buf(),
+            why,
+        });
+    }
+    let kind = ModelKind::of_run(run)?;
+    if options.smoothing.is_some() {
+        return Err(ModelsError::Option {
+            path: run.to_path_buf(),
+            kind,
+            option: "--smoothing",
+            applies_to: "n-gram models",
+        });
+    }
+    let device = &options.device;
+    Ok(match kind {
+        ModelKind::Lstm | ModelKind::Gpt => Model::TokenLm(TokenLm::load(run, device)?),
+        ModelKind::Bert => Model::Bert(MaskedLm::load(run, device)?),
+        ModelKind::Mxdna => Model::Mxdna(MxDnaLm::load(run, device)?),
+        ModelKind::BertClassifier => {
+            Model::BertClassifier(SequenceClassifier::load(run, device)?)
+        }
+        ModelKind::BagOfTokens => Model::BagOfTokens(BagOfTokens::load(run, device)?),
+        ModelKind::MxdnaClassifier => {
+            Model::MxdnaClassifier(MxDnaClassifier::load(run, device)?)
+        }
+        ModelKind::Ngram => {
+            return Err(ModelsError::NotAModel {
+                path: run.to_path_buf(),
+                why: "an n-gram model is a file, not a folder".into(),
+            })
+        }
+    })
+}
+
+fn open_file(path: &Path, options: &OpenOptions) -> Result<Model> {
+    let mut head = [0u8; 8];
+    let read = std::fs::File::open(path).and_then(|mut file| {
+        use std::io::Read;
+        let mut filled = 0;
+        while filled < head.len() {
+            match file.read(&mut head[filled..])? {
+                0 => break,
+                n => filled += n,
+            }
+        }
+        Ok(filled)
+    });
+    let filled = read.map_err(|source| ModelsError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if filled < head.len() || &head != NGRAM_MAGIC {
+        return Err(ModelsError::NotAModel {
+            path: path.to_path_buf(),
+            why: "not a model dnalm knows (an n-gram file of `dnalm ngram train`, or a run \
+                  folder)"
+                .into(),
+        });
+    }
+    let model = dnalm_ngram::format::load(path)?;
+    Ok(Model::Ngram(match options.smoothing {
+        Some(smoothing) => model.with_smoothing(smoothing),
+        None => model,
+    }))
+}
