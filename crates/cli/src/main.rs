@@ -2,8 +2,8 @@
 
 mod commands;
 mod input;
-mod model_spec;
-mod models;
+mod learnt_report;
+mod model_args;
 mod progress;
 
 use clap::{Parser, Subcommand};

@@ -39,7 +39,7 @@ pub enum FinetuneError {
         /// The record id.
         id: String,
         /// Why.
-        source: dnalm_nn::NnError,
+        source: Box<dnalm_nn::NnError>,
     },
     /// The settings cannot be used.
     #[error("{0}")]

@@ -72,8 +72,7 @@ pub fn finetune(
         let result = if finished.is_file() {
             read_json(&finished)?
         } else {
-            let (result, described) =
-                run_seed(spec, task, settings, seed, &dir, stop, progress)?;
+            let (result, described) = run_seed(spec, task, settings, seed, &dir, stop, progress)?;
             description = described;
             result
         };
@@ -81,7 +80,12 @@ pub fn finetune(
     }
     if description.is_empty() {
         description = spec
-            .build(task.objective.clone(), head_options(settings), 0, &Device::Cpu)?
+            .build(
+                task.objective.clone(),
+                head_options(settings),
+                0,
+                &Device::Cpu,
+            )?
             .describe();
     }
     let metric_names: Vec<String> = seeds[0].test.keys().cloned().collect();
@@ -150,7 +154,7 @@ fn labelled_rows(
                 .map_err(|source| FinetuneError::Row {
                     split,
                     id: record.id.clone(),
-                    source,
+                    source: Box::new(source),
                 })
         })
         .collect::<Result<Vec<u32>>>()?;
@@ -175,7 +179,12 @@ fn run_seed(
 ) -> Result<(SeedResult, String)> {
     let started = Instant::now();
     let device = Device::Cpu;
-    let model = spec.build(task.objective.clone(), head_options(settings), seed, &device)?;
+    let model = spec.build(
+        task.objective.clone(),
+        head_options(settings),
+        seed,
+        &device,
+    )?;
     let run = RunDir::create(dir)?;
     if !dir.join("config.json").is_file() {
         model.save_run(&run)?;

@@ -37,8 +37,12 @@ impl Capability {
     /// What it is, as an error message names it.
     pub fn describe(self) -> &'static str {
         match self {
-            Capability::SequenceScores => "sequence scores (a log-likelihood or pseudo-log-likelihood)",
-            Capability::VariantScores => "variant scores (a log-likelihood ratio or masked marginal)",
+            Capability::SequenceScores => {
+                "sequence scores (a log-likelihood or pseudo-log-likelihood)"
+            }
+            Capability::VariantScores => {
+                "variant scores (a log-likelihood ratio or masked marginal)"
+            }
             Capability::Embeddings => "embeddings (an encoder)",
             Capability::Prediction => "predictions (a fine-tuned model)",
             Capability::LearntTokens => "learnt tokens (an MxDNA encoder)",

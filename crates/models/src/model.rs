@@ -190,12 +190,20 @@ impl LoadedModel {
 
     /// Sequence scores, for `command`.
     pub fn sequence_model(&self, command: &str) -> Result<&dyn SequenceModel> {
-        self.require(command, Capability::SequenceScores, self.model.sequence_model())
+        self.require(
+            command,
+            Capability::SequenceScores,
+            self.model.sequence_model(),
+        )
     }
 
     /// Variant scores, for `command`.
     pub fn variant_scoring(&self, command: &str) -> Result<VariantScoring<'_>> {
-        self.require(command, Capability::VariantScores, self.model.variant_scoring())
+        self.require(
+            command,
+            Capability::VariantScores,
+            self.model.variant_scoring(),
+        )
     }
 
     /// Embeddings, for `command`.
@@ -210,7 +218,11 @@ impl LoadedModel {
 
     /// Learnt tokens, for `command`.
     pub fn learnt_tokenizer(&self, command: &str) -> Result<&dyn LearntTokenizer> {
-        self.require(command, Capability::LearntTokens, self.model.learnt_tokenizer())
+        self.require(
+            command,
+            Capability::LearntTokens,
+            self.model.learnt_tokenizer(),
+        )
     }
 
     /// Generation, for `command` (with scores, to report each sample's perplexity).

@@ -70,7 +70,11 @@ pub fn lm_config(network: Network, preset: Preset, vocab_size: usize) -> Network
 
 /// Language-model sizes from a JSON or TOML file (by extension) with the fields of
 /// `network` (the vocabulary size always comes from the tokenizer).
-pub fn lm_config_from_file(network: Network, path: &Path, vocab_size: usize) -> Result<NetworkConfig> {
+pub fn lm_config_from_file(
+    network: Network,
+    path: &Path,
+    vocab_size: usize,
+) -> Result<NetworkConfig> {
     let mut table = read_table(path)?;
     let model = match network {
         Network::Lstm => "lstm",
@@ -138,6 +142,13 @@ fn read_table(path: &Path) -> Result<serde_json::Value> {
     };
     parsed.map_err(|err| ModelsError::Config {
         path: path.to_path_buf(),
-        why: format!("not valid {}: {err}", if path.extension().is_some_and(|e| e == "toml") { "TOML" } else { "JSON" }),
+        why: format!(
+            "not valid {}: {err}",
+            if path.extension().is_some_and(|e| e == "toml") {
+                "TOML"
+            } else {
+                "JSON"
+            }
+        ),
     })
 }

@@ -192,11 +192,7 @@ impl SequenceEmbedder for MxDnaClassifier {
     }
 
     /// The fine-tuned encoder's states (the head is left out).
-    fn embed_batch(
-        &self,
-        sequences: &[&[u8]],
-        options: &EmbedOptions,
-    ) -> dnalm_nn::Result<Tensor> {
+    fn embed_batch(&self, sequences: &[&[u8]], options: &EmbedOptions) -> dnalm_nn::Result<Tensor> {
         Ok(self.encoder.embed_sequences(sequences, options)?)
     }
 }

@@ -2,6 +2,7 @@
 //! (pretrained or inside a fine-tuned classifier) cut it into, and which expert made
 //! each unit.
 
+use dnalm_seq::SeqRecord;
 use serde::Serialize;
 
 use crate::encoder_input::EncoderInput;
@@ -73,4 +74,82 @@ pub trait LearntTokenizer: Sync {
             })
             .collect())
     }
+}
+
+/// One window of a record and its learnt tokens.
+pub struct TokenizedWindow {
+    /// The record id, with the window's 1-based span when the record was cut.
+    pub name: String,
+    /// Its nucleotides.
+    pub sequence: Vec<u8>,
+    /// What the model made of them.
+    pub learnt: LearntTokens,
+}
+
+/// Cuts the records into windows of `window_nt` nucleotides end to end (the first
+/// `max_windows`, 0 for all), each tokenized as the model was trained, `batch_size`
+/// windows per forward pass; `on_progress(n, total)` after each batch of `n` of the
+/// `total` windows.
+pub fn tokenize_windows(
+    model: &dyn LearntTokenizer,
+    records: &[SeqRecord],
+    window_nt: usize,
+    batch_size: usize,
+    max_windows: usize,
+    on_progress: &dyn Fn(u64, u64),
+) -> candle_core::Result<Vec<TokenizedWindow>> {
+    let window_nt = window_nt.max(1);
+    let mut pieces: Vec<(String, &[u8])> = Vec::new();
+    for record in records {
+        for (i, piece) in record.seq.chunks(window_nt).enumerate() {
+            let name = if record.seq.len() > window_nt {
+                format!(
+                    "{}:{}-{}",
+                    record.id,
+                    i * window_nt + 1,
+                    i * window_nt + piece.len()
+                )
+            } else {
+                record.id.clone()
+            };
+            pieces.push((name, piece));
+        }
+    }
+    if max_windows > 0 {
+        pieces.truncate(max_windows);
+    }
+    let mut windows = Vec::with_capacity(pieces.len());
+    for batch in pieces.chunks(batch_size.max(1)) {
+        let sequences: Vec<&[u8]> = batch.iter().map(|(_, s)| *s).collect();
+        let learnt = model.learnt_tokens(&sequences, window_nt + 2)?;
+        for ((name, sequence), learnt) in batch.iter().zip(learnt) {
+            windows.push(TokenizedWindow {
+                name: name.clone(),
+                sequence: sequence.to_vec(),
+                learnt,
+            });
+        }
+        on_progress(batch.len() as u64, pieces.len() as u64);
+    }
+    Ok(windows)
+}
+
+/// Learnt tokens by length over the windows (index = length in nucleotides, from 0 to
+/// the model's longest unit).
+pub fn length_counts(model: &dyn LearntTokenizer, windows: &[TokenizedWindow]) -> Vec<u64> {
+    let longest = model
+        .mxdna_encoder()
+        .config()
+        .expert_kernel_sizes
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(1);
+    let mut counts = vec![0u64; longest + 1];
+    for window in windows {
+        for token in &window.learnt.tokens {
+            counts[token.end - token.start] += 1;
+        }
+    }
+    counts
 }

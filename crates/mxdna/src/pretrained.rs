@@ -131,11 +131,7 @@ impl SequenceEmbedder for MxDnaLm {
         self.network.config().hidden_size
     }
 
-    fn embed_batch(
-        &self,
-        sequences: &[&[u8]],
-        options: &EmbedOptions,
-    ) -> dnalm_nn::Result<Tensor> {
+    fn embed_batch(&self, sequences: &[&[u8]], options: &EmbedOptions) -> dnalm_nn::Result<Tensor> {
         Ok(self.network.encoder().embed_sequences(sequences, options)?)
     }
 }

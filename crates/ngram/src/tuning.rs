@@ -163,7 +163,10 @@ mod tests {
             }
         }
         let retuned = model.with_discounts(tuned);
-        let rescored: f64 = held.iter().map(|s| retuned.log_likelihood(s).log_prob).sum();
+        let rescored: f64 = held
+            .iter()
+            .map(|s| retuned.log_likelihood(s).log_prob)
+            .sum();
         let events: usize = held.iter().map(|s| s.len() + 1).sum();
         assert!(((-rescored / events as f64).exp() - after).abs() < 1e-9);
     }

@@ -78,8 +78,7 @@ fn arpa_back_off_reproduces_the_model_on_real_genes() {
                 from_arpa += arpa.log10_prob(&context, word);
                 context.push(word);
             }
-            let from_model = model.log_likelihood(&record.seq).log_prob
-                / std::f64::consts::LN_10;
+            let from_model = model.log_likelihood(&record.seq).log_prob / std::f64::consts::LN_10;
             // ARPA stores 7 decimals per entry.
             let tolerance = 1e-6 * (record.len() + 1) as f64;
             assert!(

@@ -11,6 +11,9 @@ pub enum NnError {
     /// A run folder could not be written.
     #[error(transparent)]
     Run(#[from] dnalm_run::RunError),
+    /// The data cannot be used (windows of a bad size, ...).
+    #[error(transparent)]
+    Data(#[from] dnalm_seq::SeqError),
     /// A run folder's tokenizer could not be read or written.
     #[error(transparent)]
     Tokenizer(#[from] dnalm_tokenize::TokenizeError),

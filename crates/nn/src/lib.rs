@@ -35,6 +35,7 @@ pub mod matmul;
 pub mod packed_matmul;
 pub mod params;
 pub mod predictor_run;
+pub mod pretraining_rows;
 pub mod real;
 pub mod rope;
 pub mod run_files;

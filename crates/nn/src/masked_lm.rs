@@ -22,10 +22,10 @@ use crate::embedding::{EmbedOptions, SequenceEmbedder};
 use crate::encoder::{Encoder, EncoderConfig};
 use crate::heads::MlmHead;
 use crate::loss::masked_cross_entropy;
-use crate::params::ParamStore;
 use crate::masked_scoring::{
     flat_positions, padded_batch, pseudo_log_likelihood, split_rows, MaskedPredictor,
 };
+use crate::params::ParamStore;
 use crate::run_files::{load_run_weights, read_run, write_run};
 
 /// What `config.json` of a masked-LM run holds.
@@ -294,7 +294,10 @@ mod tests {
         // ways and the scores are exact negatives; one left unmasked would break this.
         assert!(forward != 0.0);
         assert!((forward + backward).abs() < 1e-6, "{forward} vs {backward}");
-        assert_eq!(masked_marginal(&model, &reference, &reference).unwrap(), 0.0);
+        assert_eq!(
+            masked_marginal(&model, &reference, &reference).unwrap(),
+            0.0
+        );
         // A deletion: each allele is scored on its own tokens around the change, so the
         // score is finite and the two directions still mirror each other.
         let mut deleted = reference.clone();

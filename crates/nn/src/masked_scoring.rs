@@ -29,7 +29,10 @@ pub trait MaskedPredictor: Sync {
 }
 
 /// Rows of different lengths as one right-padded batch `(B, T)` and their lengths.
-pub fn padded_batch(rows: &[Vec<u32>], device: &Device) -> candle_core::Result<(Tensor, Vec<usize>)> {
+pub fn padded_batch(
+    rows: &[Vec<u32>],
+    device: &Device,
+) -> candle_core::Result<(Tensor, Vec<usize>)> {
     let width = rows.iter().map(Vec::len).max().unwrap_or(0);
     let mut ids = Vec::with_capacity(rows.len() * width);
     for row in rows {

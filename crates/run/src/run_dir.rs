@@ -199,6 +199,29 @@ impl RunDir {
         writeln!(file, "{record}").map_err(io_error(&path))
     }
 
+    /// The values of `key` logged in `metrics.jsonl`, with their steps, in order
+    /// (records without it are passed over).
+    pub fn logged_metric(&self, key: &str) -> Result<Vec<(u64, f64)>> {
+        let path = self.path.join("metrics.jsonl");
+        let text = std::fs::read_to_string(&path).map_err(io_error(&path))?;
+        Ok(text
+            .lines()
+            .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+            .filter_map(|record| Some((record["step"].as_u64()?, record[key].as_f64()?)))
+            .collect())
+    }
+
+    /// The median of the step times logged in `metrics.jsonl`, if any were.
+    pub fn median_step_seconds(&self) -> Result<Option<f64>> {
+        let mut seconds: Vec<f64> = self
+            .logged_metric("step_seconds")?
+            .into_iter()
+            .map(|(_, s)| s)
+            .collect();
+        seconds.sort_by(f64::total_cmp);
+        Ok(seconds.get(seconds.len() / 2).copied())
+    }
+
     /// Drops the metrics records of steps after `step` (and any torn last line), so a
     /// resumed run does not log them twice.
     pub fn truncate_metrics_after(&self, step: u64) -> Result<()> {

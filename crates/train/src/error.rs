@@ -9,6 +9,9 @@ pub enum TrainError {
     /// The run folder could not be read or written.
     #[error(transparent)]
     Run(#[from] dnalm_run::RunError),
+    /// The caller's evaluation failed.
+    #[error("evaluation: {0}")]
+    Evaluation(String),
     /// A parameter is out of range.
     #[error("invalid training parameter: {0}")]
     InvalidParameter(String),

@@ -13,14 +13,15 @@ use anyhow::{Context, Result};
 use candle_core::Device;
 use clap::Args;
 use dnalm_mxdna::config::{MxDnaConfig, MxDnaPreset};
+use dnalm_mxdna::learnt_tokens::{length_counts, tokenize_windows, TokenizedWindow};
 use dnalm_mxdna::pretrained::MxDnaLm;
+use dnalm_run::RunDir;
 use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::SeqRecord;
 
-use crate::commands::tokens::{
-    learnt_windows, length_counts, print_distribution, print_tokens, write_histogram, write_html,
-};
-use crate::commands::train::{logged_metric, pretrain_mxdna, stop_flag, TrainingArgs};
+use crate::commands::train::{pretrain_mxdna, stop_flag, TrainingArgs};
+use crate::learnt_report::{print_distribution, print_tokens, write_histogram, write_html};
+use crate::progress;
 
 /// Nucleotides per pretraining window (512 positions with [CLS] and [SEP]).
 const WINDOW_NT: usize = 510;
@@ -90,7 +91,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
     if stop_flag().load(Ordering::SeqCst) {
         return Ok(());
     }
-    let losses: Vec<String> = logged_metric(&run_dir, "eval_loss")?
+    let losses: Vec<String> = RunDir::create(&run_dir)?
+        .logged_metric("eval_loss")?
         .iter()
         .map(|(step, loss)| format!("step {step}: {loss:.3}"))
         .collect();
@@ -100,14 +102,8 @@ pub fn run(args: DemoArgs) -> Result<()> {
         losses.join(", ")
     )?;
 
-    let model = MxDnaLm::load(&run_dir, &Device::Cpu).map_err(anyhow::Error::msg)?;
-    let shown = learnt_windows(
-        &model,
-        &promoters[..args.show.min(promoters.len())],
-        WINDOW_NT,
-        16,
-        0,
-    )?;
+    let model = MxDnaLm::load(&run_dir, &Device::Cpu)?;
+    let shown = windows_of(&model, &promoters[..args.show.min(promoters.len())])?;
     writeln!(
         out,
         "\n== learnt tokens of {} TATA promoters (GUE prom_core_tata test; units split by |, \
@@ -116,7 +112,7 @@ pub fn run(args: DemoArgs) -> Result<()> {
     )?;
     print_tokens(&mut out, &shown, false)?;
 
-    let windows = learnt_windows(&model, &genome, WINDOW_NT, 16, 0)?;
+    let windows = windows_of(&model, &genome)?;
     let counts = length_counts(&model, &windows);
     writeln!(out, "\n== learnt token lengths over the chr20 sample")?;
     print_distribution(&mut out, &windows, &counts)?;
@@ -133,4 +129,15 @@ pub fn run(args: DemoArgs) -> Result<()> {
         run_dir.display()
     )?;
     Ok(())
+}
+
+/// The records' learnt tokens in windows of [`WINDOW_NT`], with a progress bar.
+fn windows_of(model: &MxDnaLm, records: &[SeqRecord]) -> Result<Vec<TokenizedWindow>> {
+    let bar = progress::count_bar(0, "tokenizing");
+    let windows = tokenize_windows(model, records, WINDOW_NT, 16, 0, &|n, total| {
+        bar.set_length(total);
+        bar.inc(n)
+    })?;
+    bar.finish_and_clear();
+    Ok(windows)
 }

@@ -1,35 +1,37 @@
-//! `dnalm embed`: one vector per sequence from an encoder (a `dnalm train mlm` run or
-//! a fine-tuned `dnalm finetune` seed folder), mean-pooled or the `[CLS]` state, written
-//! as safetensors (tensor `embeddings` `(N, d)`, the record ids in the metadata) or as
-//! `.npy` (ids in `<out>.ids.txt`). The file appears whole or not at all.
+//! `dnalm embed`: one vector per sequence from an encoder (a `dnalm train mlm` or
+//! `dnalm train mxdna` run, or a fine-tuned encoder's `dnalm finetune` seed folder),
+//! mean-pooled or the `[CLS]` state, over the final token states (MxDNA: its learnt
+//! tokens) or MxDNA's nucleotide-level states, written as safetensors (tensor
+//! `embeddings` `(N, d)`, the record ids in the metadata) or as `.npy` (ids in
+//! `<out>.ids.txt`). The file appears whole or not at all.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use candle_core::{Device, Tensor};
+use candle_core::Tensor;
 use clap::Args;
-use dnalm_nn::encoder::Encoder;
+use dnalm_nn::embedding::{embed_all, EmbedOptions, EmbeddingStates};
 use dnalm_nn::heads::Pooling;
-use dnalm_nn::masked_lm::{row_lengths, MaskedLm};
-use dnalm_nn::sequence_classifier::SequenceClassifier;
-use dnalm_nn::token_rows::TokenRows;
-use dnalm_tokenize::Tokenizer;
 
 use crate::commands::finetune::PoolingArg;
 use crate::input::RecordArgs;
-use crate::model_spec::run_kind;
+use crate::model_args::ModelArgs;
 use crate::progress;
 
 /// Arguments of `dnalm embed`.
 #[derive(Debug, Args)]
 pub struct EmbedArgs {
-    /// A `dnalm train mlm` run folder or a `dnalm finetune` seed folder.
-    #[arg(long, short, value_name = "DIR")]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
 
     /// Mean over the real tokens, or the [CLS] state.
     #[arg(long, value_enum, default_value_t = PoolingArg::Mean)]
     pooling: PoolingArg,
+
+    /// Which states are pooled: the final token states, or (MxDNA) the
+    /// nucleotide-level states before the learnt tokenization.
+    #[arg(long, value_enum, default_value_t = StatesArg::Tokens)]
+    states: StatesArg,
 
     /// Output: `.safetensors` or `.npy`.
     #[arg(long, short, value_name = "FILE")]
@@ -47,41 +49,13 @@ pub struct EmbedArgs {
     records: RecordArgs,
 }
 
-/// A run folder that holds an encoder.
-enum EncoderRun {
-    Pretrained(MaskedLm),
-    FineTuned(SequenceClassifier),
-}
-
-impl EncoderRun {
-    fn open(path: &Path) -> Result<Self> {
-        let device = Device::Cpu;
-        Ok(match run_kind(path)?.as_str() {
-            "bert" => Self::Pretrained(MaskedLm::load(path, &device).map_err(anyhow::Error::msg)?),
-            "bert-classifier" => Self::FineTuned(
-                SequenceClassifier::load(path, &device).map_err(anyhow::Error::msg)?,
-            ),
-            other => bail!(
-                "{}: model {other} has no encoder to embed with (use a `dnalm train mlm` run or \
-                 a fine-tuned encoder)",
-                path.join("config.json").display()
-            ),
-        })
-    }
-
-    fn encoder(&self) -> &Encoder {
-        match self {
-            Self::Pretrained(model) => model.encoder(),
-            Self::FineTuned(model) => model.encoder(),
-        }
-    }
-
-    fn tokenizer(&self) -> &dyn Tokenizer {
-        match self {
-            Self::Pretrained(model) => model.tokenizer(),
-            Self::FineTuned(model) => model.tokenizer(),
-        }
-    }
+/// Which states are pooled, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatesArg {
+    /// The encoder's final token states (for MxDNA: over its learnt tokens).
+    Tokens,
+    /// MxDNA's nucleotide-level states, before its learnt tokenization.
+    Nucleotides,
 }
 
 impl EmbedArgs {
@@ -94,27 +68,24 @@ impl EmbedArgs {
                 self.out.display()
             );
         }
-        let model = EncoderRun::open(&self.model)?;
+        let loaded = self.model.open()?;
+        let model = loaded.embedder("dnalm embed")?;
         let records = self.records.read()?;
-        let pooling = match self.pooling {
-            PoolingArg::Cls => Pooling::Cls,
-            PoolingArg::Mean => Pooling::Mean,
+        let pooling = self.pooling.into();
+        let options = EmbedOptions {
+            pooling,
+            states: match self.states {
+                StatesArg::Tokens => EmbeddingStates::Tokens,
+                StatesArg::Nucleotides => EmbeddingStates::Nucleotides,
+            },
+            max_tokens: self.max_tokens,
         };
+        let sequences: Vec<&[u8]> = records.iter().map(|r| &r.seq[..]).collect();
         let bar = progress::count_bar(records.len() as u64, "embedding");
-        let mut vectors = Vec::new();
-        for chunk in records.chunks(self.batch_size.max(1)) {
-            let rows = TokenRows::encode(
-                model.tokenizer(),
-                chunk.iter().map(|r| &r.seq[..]),
-                self.max_tokens,
-            );
-            let ids = Tensor::from_vec(rows.ids, (chunk.len(), rows.width), &Device::Cpu)?;
-            let lengths = row_lengths(&ids)?;
-            vectors.push(model.encoder().embed(&ids, &lengths, pooling)?);
-            bar.inc(chunk.len() as u64);
-        }
+        let embeddings = embed_all(model, &sequences, &options, self.batch_size, &|n| {
+            bar.inc(n)
+        })?;
         bar.finish_and_clear();
-        let embeddings = Tensor::cat(&vectors, 0)?;
         let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
         if extension == "npy" {
             write_npy(&embeddings, &ids, &self.out)?;

@@ -9,11 +9,11 @@ use clap::{Args, Subcommand};
 use dnalm_eval::mutations::{detect_mutations, MutationResult};
 use dnalm_eval::perplexity::perplexity;
 use dnalm_eval::summary::MeanSd;
-use dnalm_lm::SequenceModel;
+use dnalm_lm::{ScoreKind, SequenceModel};
 use dnalm_seq::SeqRecord;
 
 use crate::input::RecordArgs;
-use crate::models::ModelArgs;
+use crate::model_args::ModelArgs;
 use crate::progress;
 
 /// Evaluation subcommands.
@@ -83,8 +83,9 @@ impl PerplexityArgs {
     /// Scores the records with the model and prints perplexity, bits per nucleotide
     /// and speed.
     pub fn run(&self) -> Result<()> {
-        let model = self.model.load()?;
-        report_perplexity(model.as_ref(), &self.records.read()?, self.json)
+        let model = self.model.open()?;
+        let scorer = model.sequence_model("dnalm eval perplexity")?;
+        report_perplexity(scorer, &self.records.read()?, self.json)
     }
 }
 
@@ -93,13 +94,14 @@ fn report_perplexity(model: &dyn SequenceModel, records: &[SeqRecord], json: boo
     let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
     let bar = progress::count_bar(sequences.len() as u64, "scoring");
     let start = Instant::now();
-    let total = perplexity(model, &sequences, &|n| bar.inc(n));
+    let total = perplexity(model, &sequences, &|n| bar.inc(n))?;
     bar.finish_and_clear();
     let seconds = start.elapsed().as_secs_f64();
     let mut out = std::io::stdout().lock();
     if json {
         let json = serde_json::json!({
             "model": model.describe(),
+            "score_kind": model.score_kind(),
             "sequences": total.sequences,
             "events": total.events,
             "log_prob": total.log_prob,
@@ -111,8 +113,12 @@ fn report_perplexity(model: &dyn SequenceModel, records: &[SeqRecord], json: boo
     } else {
         writeln!(out, "model                {}", model.describe())?;
         writeln!(out, "sequences            {}", total.sequences)?;
-        writeln!(out, "events (nt + ends)   {}", total.events)?;
-        writeln!(out, "perplexity           {:.4}", total.perplexity())?;
+        let (events, measure) = match model.score_kind() {
+            ScoreKind::Exact => ("events (nt + ends)  ", "perplexity          "),
+            ScoreKind::PseudoLikelihood => ("events (nt)         ", "pseudo-perplexity   "),
+        };
+        writeln!(out, "{events} {}", total.events)?;
+        writeln!(out, "{measure} {:.4}", total.perplexity())?;
         writeln!(out, "bits per nucleotide  {:.4}", total.bits_per_event())?;
         writeln!(
             out,
@@ -124,7 +130,8 @@ fn report_perplexity(model: &dyn SequenceModel, records: &[SeqRecord], json: boo
 }
 
 fn mutations(args: MutationArgs) -> Result<()> {
-    let model = args.model.load()?;
+    let loaded = args.model.open()?;
+    let model = loaded.sequence_model("dnalm eval mutations")?;
     let records = args.records.read()?;
     let sequences: Vec<&[u8]> = records.iter().map(|r| r.seq.as_slice()).collect();
     let runs = (args.max_edits.len() * args.seeds.len() * args.pairs) as u64;
@@ -133,7 +140,7 @@ fn mutations(args: MutationArgs) -> Result<()> {
     for &max_edits in &args.max_edits {
         for &seed in &args.seeds {
             results.push(detect_mutations(
-                model.as_ref(),
+                model,
                 &sequences,
                 max_edits,
                 args.pairs,

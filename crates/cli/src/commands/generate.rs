@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 use dnalm_ngram::NgramModel;
 
-use crate::models::ModelArgs;
+use crate::model_args::ModelArgs;
 
 /// Arguments of `dnalm generate` (and `dnalm ngram generate`).
 #[derive(Debug, Args)]
@@ -41,17 +41,18 @@ impl GenerateArgs {
     /// the model.
     pub fn run(&self) -> Result<()> {
         NgramModel::check_temperature(self.temperature)?;
-        let model = self.model.load()?;
+        let loaded = self.model.open()?;
+        let (model, scorer) = loaded.generator("dnalm generate")?;
         let prompt = dnalm_seq::alphabet::normalize(self.prompt.as_bytes()).context("--prompt")?;
         let mut rng = dnalm_seq::seeded_rng(self.seed);
         let mut out = std::io::stdout().lock();
         for index in 1..=self.count {
             let seq = model.generate(&prompt, self.max_len, self.temperature, &mut rng);
-            let score = model.score(&seq);
+            let score = scorer.score(&seq)?;
             writeln!(
                 out,
                 ">generated_{index} model=\"{}\" seed={} temperature={} perplexity={:.3}",
-                model.describe(),
+                scorer.describe(),
                 self.seed,
                 self.temperature,
                 score.perplexity()

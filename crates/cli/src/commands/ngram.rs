@@ -10,7 +10,6 @@ use dnalm_ngram::{NgramModel, Smoothing};
 use dnalm_seq::split::hold_out;
 
 use crate::input::RecordArgs;
-use crate::models::load_ngram;
 use crate::progress;
 
 /// Share of the training data held out to tune discounts.
@@ -87,7 +86,9 @@ impl NgramCommand {
             NgramCommand::Eval(args) => args.run(),
             NgramCommand::Generate(args) => args.run(),
             NgramCommand::Arpa(args) => {
-                load_ngram(&args.model, Some(Smoothing::KneserNey))?.save_arpa(&args.out)?;
+                dnalm_ngram::format::load(&args.model)?
+                    .with_smoothing(Smoothing::KneserNey)
+                    .save_arpa(&args.out)?;
                 eprintln!("wrote {}", args.out.display());
                 Ok(())
             }

@@ -6,20 +6,18 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use candle_core::Device;
 use clap::Args;
 use dnalm_nn::supervised::Objective;
 
 use crate::input::RecordArgs;
-use crate::model_spec::load_fine_tuned;
+use crate::model_args::ModelArgs;
 use crate::progress;
 
 /// Arguments of `dnalm predict`.
 #[derive(Debug, Args)]
 pub struct PredictArgs {
-    /// A fine-tuned model: a `seed<N>` folder of `dnalm finetune` or `dnalm bench`.
-    #[arg(long, short, value_name = "DIR")]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
 
     /// Write the predictions here (CSV) instead of standard output.
     #[arg(long, short, value_name = "FILE")]
@@ -40,7 +38,8 @@ pub struct PredictArgs {
 impl PredictArgs {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
-        let model = load_fine_tuned(&self.model, &Device::Cpu)?;
+        let loaded = self.model.open()?;
+        let model = loaded.predictor("dnalm predict")?;
         let records = self.records.read()?;
         let bar = progress::count_bar(records.len() as u64, "predicting");
         let mut predictions = Vec::with_capacity(records.len());

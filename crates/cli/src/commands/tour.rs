@@ -181,7 +181,9 @@ fn lstm_tour(
     let started = std::time::Instant::now();
     let bar = progress::count_bar(steps, "training");
     let evaluate = || -> dnalm_train::Result<f64> {
-        Ok(perplexity(&model, &held_out, &|_| {}).nats_per_event())
+        let total = perplexity(&model, &held_out, &|_| {})
+            .map_err(|err| dnalm_train::TrainError::Evaluation(err.to_string()))?;
+        Ok(total.nats_per_event())
     };
     let mut show = |state: &TrainerState, _| bar.set_position(state.step);
     let never = AtomicBool::new(false);
@@ -192,7 +194,7 @@ fn lstm_tour(
     };
     trainer::train(&model, &data, &config, &run, &Device::Cpu, hooks)?;
     bar.finish_and_clear();
-    let test_ppl = perplexity(&model, test, &|_| {}).perplexity();
+    let test_ppl = perplexity(&model, test, &|_| {})?.perplexity();
     writeln!(
         out,
         "trained in {:.1} s; test perplexity {test_ppl:.4} (run folder {})",
@@ -221,10 +223,12 @@ fn ngram_tour(train: &[SeqRecord], test: &[&[u8]], out: &mut impl Write) -> Resu
     for order in [2, 4, 6, 8] {
         let (kn, _, held_out_ppl) =
             NgramModel::train_tuned(&fit, &held_out, order, Smoothing::KneserNey)?;
-        let ppl = |model: &NgramModel| perplexity(model, test, &|_| {}).perplexity();
-        let kn_ppl = ppl(&kn);
-        let laplace = ppl(&kn.clone().with_smoothing(Smoothing::AddK { k: 1.0 }));
-        let mle = ppl(&kn.clone().with_smoothing(Smoothing::Mle));
+        let ppl = |model: &NgramModel| -> Result<f64> {
+            Ok(perplexity(model, test, &|_| {})?.perplexity())
+        };
+        let kn_ppl = ppl(&kn)?;
+        let laplace = ppl(&kn.clone().with_smoothing(Smoothing::AddK { k: 1.0 }))?;
+        let mle = ppl(&kn.clone().with_smoothing(Smoothing::Mle))?;
         writeln!(
             out,
             "{order:>5} {mle:>9.4} {laplace:>9.4} {kn_ppl:>14.4} {held_out_ppl:>18.4}"

@@ -1,34 +1,30 @@
 //! `dnalm eval variants`: zero-shot variant-effect scores for a table of reference and
 //! alternate sequences. Autoregressive models (n-gram, `dnalm train lm` runs) give the
-//! exact log-likelihood ratio `log P(alt) - log P(ref)`; masked-LM runs give the masked
-//! marginal at the changed tokens. With a label column (1 = damaging / pathogenic,
-//! 0 = benign) the AUROC of `-score` is reported.
+//! exact log-likelihood ratio `log P(alt) - log P(ref)`; masked models (`dnalm train
+//! mlm` and `dnalm train mxdna` runs) give the masked marginal at the changed tokens
+//! (MxDNA: at the changed nucleotides). With a label column (1 = damaging /
+//! pathogenic, 0 = benign) the AUROC of `-score` is reported.
 //!
 //! Output: a CSV of `id,score[,label]`, written whole or not at all.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use candle_core::Device;
 use clap::Args;
 use dnalm_eval::classification::binary_auroc;
-use dnalm_nn::masked_lm::MaskedLm;
 use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::table::TableColumns;
 use dnalm_seq::SeqRecord;
 use rayon::prelude::*;
 
-use crate::model_spec::run_kind;
-use crate::models::{load, LanguageModel};
+use crate::model_args::ModelArgs;
 use crate::progress;
 
 /// Arguments of `dnalm eval variants`.
 #[derive(Debug, Args)]
 pub struct VariantArgs {
-    /// An n-gram file, a `dnalm train lm` run (exact likelihood ratio) or a
-    /// `dnalm train mlm` run (masked marginal).
-    #[arg(long, short, value_name = "PATH")]
-    model: PathBuf,
+    #[command(flatten)]
+    model: ModelArgs,
 
     /// Column of the reference sequence.
     #[arg(long, default_value = "ref", value_name = "NAME")]
@@ -55,41 +51,6 @@ pub struct VariantArgs {
     table: PathBuf,
 }
 
-/// A model that scores variants.
-enum VariantScorer {
-    Exact(Box<dyn LanguageModel>),
-    MaskedMarginal(Box<MaskedLm>),
-}
-
-impl VariantScorer {
-    fn open(path: &Path) -> Result<Self> {
-        if path.join("config.json").is_file() && run_kind(path)? == "bert" {
-            let model = MaskedLm::load(path, &Device::Cpu).map_err(anyhow::Error::msg)?;
-            return Ok(Self::MaskedMarginal(Box::new(model)));
-        }
-        Ok(Self::Exact(load(path, None)?))
-    }
-
-    fn describe(&self) -> String {
-        match self {
-            Self::Exact(model) => format!("{} (exact log-likelihood ratio)", model.describe()),
-            Self::MaskedMarginal(model) => format!(
-                "masked LM over {} (masked marginal)",
-                model.tokenizer().describe()
-            ),
-        }
-    }
-
-    fn score(&self, reference: &[u8], alternate: &[u8]) -> Result<f64, String> {
-        match self {
-            Self::Exact(model) => {
-                Ok(model.score(alternate).log_prob - model.score(reference).log_prob)
-            }
-            Self::MaskedMarginal(model) => model.masked_marginal(reference, alternate),
-        }
-    }
-}
-
 /// The reference and alternate records of a variant table (the same rows read twice,
 /// once per sequence column).
 fn read_variants(args: &VariantArgs) -> Result<(Vec<SeqRecord>, Vec<SeqRecord>)> {
@@ -112,8 +73,12 @@ fn read_variants(args: &VariantArgs) -> Result<(Vec<SeqRecord>, Vec<SeqRecord>)>
 impl VariantArgs {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
-        let scorer = VariantScorer::open(&self.model)?;
+        let loaded = self.model.open()?;
+        let scorer = loaded.variant_scoring("dnalm eval variants")?;
         let (references, alternates) = read_variants(&self)?;
+        if references.is_empty() {
+            bail!("{}: the table has no variants", self.table.display());
+        }
         let bar = progress::count_bar(references.len() as u64, "variants scored");
         let scores: Vec<f64> = references
             .par_iter()
@@ -144,7 +109,12 @@ impl VariantArgs {
                 ),
             })
             .collect::<Result<Vec<Option<bool>>>>()?;
-        println!("{}: {} variants", scorer.describe(), scores.len());
+        println!(
+            "{} ({}): {} variants",
+            loaded.describe(),
+            scorer.method(),
+            scores.len()
+        );
         let mean = scores.iter().sum::<f64>() / scores.len() as f64;
         println!("mean score {mean:.4} (log alt/ref; negative: alternate less likely)");
         if let Some(positive) = labels.iter().copied().collect::<Option<Vec<bool>>>() {
