@@ -234,4 +234,114 @@ mod tests {
         .unwrap();
         assert!(err.to_string().contains("vocab_size"));
     }
+
+    fn tiny() -> MxDnaLm {
+        let mut config = MxDnaConfig::preset(MxDnaPreset::Tiny);
+        config.hidden_size = 16;
+        config.intermediate_size = 32;
+        config.expert_kernel_sizes = vec![1, 2, 3, 4];
+        MxDnaLm::new(config, 7, &Device::Cpu).unwrap()
+    }
+
+    /// `log p(token)` at position `i` of `row` with `i` masked, one row alone.
+    fn masked_at(model: &MxDnaLm, row: &[u32], i: usize, token: u32) -> f64 {
+        let mut input = row.to_vec();
+        input[i] = special::MASK;
+        let rows = model.masked_log_probs(&[input], &[vec![i]]).unwrap();
+        f64::from(rows[0][0][token as usize])
+    }
+
+    #[test]
+    fn pseudo_likelihood_masks_each_nucleotide_and_batches_change_nothing() {
+        use dnalm_nn::masked_scoring::pseudo_log_likelihood;
+        let model = tiny();
+        let seq = b"ACGTTGCAACGTAGGCTTACGATCG";
+        let ids = model.tokenizer().encode_with_special(seq).ids;
+        let by_hand: f64 = (1..ids.len() - 1)
+            .map(|i| masked_at(&model, &ids, i, ids[i]))
+            .sum();
+        for rows_per_batch in [1, 7, 32] {
+            let score = pseudo_log_likelihood(&model, seq, rows_per_batch).unwrap();
+            assert_eq!(score.events, seq.len());
+            assert!(
+                (score.log_prob - by_hand).abs() < 1e-4,
+                "{rows_per_batch} rows per batch: {} vs {by_hand}",
+                score.log_prob
+            );
+        }
+        assert!((model.score(seq).unwrap().log_prob - by_hand).abs() < 1e-4);
+    }
+
+    #[test]
+    fn masked_marginal_of_a_substitution_is_the_classic_difference_at_that_nucleotide() {
+        use dnalm_nn::masked_scoring::masked_marginal;
+        let model = tiny();
+        let reference = b"ACGTTGCAACGTAGGCTTACGATCG".to_vec();
+        let mut alternate = reference.clone();
+        alternate[9] = b'A';
+        let ids = model.tokenizer().encode_with_special(&reference).ids;
+        let alt_id = model.tokenizer().encode(b"A").ids[0];
+        // Nucleotide 9 is row position 10 (after [CLS]).
+        let classic = masked_at(&model, &ids, 10, alt_id) - masked_at(&model, &ids, 10, ids[10]);
+        let score = masked_marginal(&model, &reference, &alternate).unwrap();
+        assert!((score - classic).abs() < 1e-5, "{score} vs {classic}");
+        let back = masked_marginal(&model, &alternate, &reference).unwrap();
+        assert!((score + back).abs() < 1e-5, "{score} vs {back}");
+        let mut deleted = reference.clone();
+        deleted.remove(9);
+        let loss = masked_marginal(&model, &reference, &deleted).unwrap();
+        let gain = masked_marginal(&model, &deleted, &reference).unwrap();
+        assert!(
+            loss.is_finite() && (loss + gain).abs() < 1e-5,
+            "{loss} vs {gain}"
+        );
+    }
+
+    #[test]
+    fn embeddings_pool_the_token_or_nucleotide_states_and_ignore_padding() {
+        use dnalm_nn::embedding::{EmbedOptions, EmbeddingStates, SequenceEmbedder};
+        use dnalm_nn::heads::Pooling;
+
+        use crate::encoder_input::EncoderInput;
+        let model = tiny();
+        let seq: &[u8] = b"ACGTTGCAACGTAGGCTTACGATCG";
+        let input = EncoderInput::from_sequences(&[seq], 64, &Device::Cpu).unwrap();
+        let encoded = model
+            .network()
+            .encoder()
+            .encode(&input.ids, &input.lengths, &input.special, None)
+            .unwrap();
+        let k = encoded.tokenized.token_lengths[0];
+        let tokens: Vec<Vec<f32>> = encoded.token_states.get(0).unwrap().to_vec2().unwrap();
+        let mean: Vec<f32> = (0..16)
+            .map(|j| tokens[..k].iter().map(|row| row[j]).sum::<f32>() / k as f32)
+            .collect();
+        let options = |pooling, states| EmbedOptions {
+            pooling,
+            states,
+            max_tokens: 64,
+        };
+        let embedded = model
+            .embed_batch(
+                &[seq, b"GATTACA"],
+                &options(Pooling::Mean, EmbeddingStates::Tokens),
+            )
+            .unwrap();
+        let first: Vec<f32> = embedded.get(0).unwrap().to_vec1().unwrap();
+        for (a, b) in first.iter().zip(&mean) {
+            assert!((a - b).abs() < 1e-4, "{a} vs {b}");
+        }
+        let cls = model
+            .embed_batch(&[seq], &options(Pooling::Cls, EmbeddingStates::Nucleotides))
+            .unwrap();
+        let expected: Vec<f32> = encoded
+            .nucleotide_states
+            .get(0)
+            .unwrap()
+            .get(0)
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        assert_eq!(cls.get(0).unwrap().to_vec1::<f32>().unwrap(), expected);
+    }
 }
