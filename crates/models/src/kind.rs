@@ -7,6 +7,9 @@ use std::path::Path;
 use crate::capability::Capability;
 use crate::error::{ModelsError, Result};
 
+/// The first bytes of an n-gram model file.
+pub const NGRAM_MAGIC: &[u8; 8] = b"DNALM-NG";
+
 /// A kind of model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ModelKind {
@@ -93,6 +96,41 @@ impl ModelKind {
                     .join(", ")
             ),
         })
+    }
+
+    /// The kind of whatever `path` is (an n-gram file by its first bytes, a run
+    /// folder by its tag), without loading its weights.
+    pub fn of_path(path: &Path) -> Result<Self> {
+        if path.is_dir() {
+            return Self::of_run(path);
+        }
+        let mut head = [0u8; 8];
+        let filled = std::fs::File::open(path)
+            .and_then(|mut file| {
+                use std::io::Read;
+                let mut filled = 0;
+                while filled < head.len() {
+                    match file.read(&mut head[filled..])? {
+                        0 => break,
+                        n => filled += n,
+                    }
+                }
+                Ok(filled)
+            })
+            .map_err(|source| ModelsError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        if filled == head.len() && &head == NGRAM_MAGIC {
+            Ok(ModelKind::Ngram)
+        } else {
+            Err(ModelsError::NotAModel {
+                path: path.to_path_buf(),
+                why: "not a model dnalm knows (an n-gram file of `dnalm ngram train`, or a run \
+                      folder)"
+                    .into(),
+            })
+        }
     }
 
     /// What models of this kind can do.

@@ -15,9 +15,6 @@ use crate::error::{ModelsError, Result};
 use crate::kind::ModelKind;
 use crate::model::{LoadedModel, Model};
 
-/// The first bytes of an n-gram model file.
-const NGRAM_MAGIC: &[u8; 8] = b"DNALM-NG";
-
 /// How to open a model.
 #[derive(Debug, Clone)]
 pub struct OpenOptions {
@@ -87,30 +84,7 @@ fn open_run(run: &Path, options: &OpenOptions) -> Result<Model> {
 }
 
 fn open_file(path: &Path, options: &OpenOptions) -> Result<Model> {
-    let mut head = [0u8; 8];
-    let read = std::fs::File::open(path).and_then(|mut file| {
-        use std::io::Read;
-        let mut filled = 0;
-        while filled < head.len() {
-            match file.read(&mut head[filled..])? {
-                0 => break,
-                n => filled += n,
-            }
-        }
-        Ok(filled)
-    });
-    let filled = read.map_err(|source| ModelsError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if filled < head.len() || &head != NGRAM_MAGIC {
-        return Err(ModelsError::NotAModel {
-            path: path.to_path_buf(),
-            why: "not a model dnalm knows (an n-gram file of `dnalm ngram train`, or a run \
-                  folder)"
-                .into(),
-        });
-    }
+    ModelKind::of_path(path)?;
     let model = dnalm_ngram::format::load(path)?;
     Ok(Model::Ngram(match options.smoothing {
         Some(smoothing) => model.with_smoothing(smoothing),

@@ -21,7 +21,8 @@ use crate::presets::{encoder_config, mxdna_config, MxdnaPreset, Preset};
 /// A model to fine-tune.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ModelSpec {
-    /// The encoder of a `dnalm train mlm` or `dnalm train mxdna` run folder.
+    /// The encoder of a `dnalm train mlm` or `dnalm train mxdna` run folder (any other
+    /// model is refused when built).
     Pretrained(PathBuf),
     /// A freshly initialised encoder over this tokenizer (`nucleotide`, `kmer6`,
     /// `kmer6-tiled` or a tokenizer.json), or a fresh MxDNA (`mxdna`).
@@ -58,12 +59,11 @@ impl std::str::FromStr for ModelSpec {
             return Ok(ModelSpec::KmerBaseline(k));
         }
         let path = PathBuf::from(text);
-        if path.join("config.json").is_file() {
+        if path.exists() {
             Ok(ModelSpec::Pretrained(path))
         } else {
             Err(format!(
-                "'{text}' is not a run folder with config.json, scratch:<tokenizer> or \
-                 kmer<k>-lr"
+                "'{text}' is not a run folder, scratch:<tokenizer> or kmer<k>-lr"
             ))
         }
     }
@@ -95,6 +95,18 @@ impl ModelSpec {
         matches!(self, ModelSpec::KmerBaseline(_))
     }
 
+    /// Refuses a pretrained path that holds no encoder to fine-tune, before anything
+    /// is written for it.
+    pub fn check(&self) -> Result<()> {
+        if let ModelSpec::Pretrained(path) = self {
+            let kind = ModelKind::of_path(path)?;
+            if !kind.can(Capability::FineTuning) {
+                return Err(not_fine_tunable(path, kind));
+            }
+        }
+        Ok(())
+    }
+
     /// Builds the model for `objective`, its new weights drawn from `seed`.
     pub fn build(
         &self,
@@ -104,7 +116,7 @@ impl ModelSpec {
         device: &Device,
     ) -> Result<Box<dyn SequencePredictor>> {
         Ok(match self {
-            ModelSpec::Pretrained(run) => match ModelKind::of_run(run)? {
+            ModelSpec::Pretrained(run) => match ModelKind::of_path(run)? {
                 ModelKind::Mxdna => Box::new(MxDnaClassifier::from_pretrained(
                     run,
                     objective,
@@ -120,14 +132,7 @@ impl ModelSpec {
                     seed,
                     device,
                 )?),
-                kind => {
-                    return Err(ModelsError::Lacks {
-                        path: run.clone(),
-                        kind,
-                        command: "dnalm finetune".into(),
-                        capability: Capability::FineTuning,
-                    })
-                }
+                kind => return Err(not_fine_tunable(run, kind)),
             },
             ModelSpec::Scratch(tokenizer) if tokenizer == "mxdna" => {
                 let mxdna = mxdna_config(match head.preset {
@@ -161,6 +166,16 @@ impl ModelSpec {
                 device,
             )?),
         })
+    }
+}
+
+/// The refusal of a model that holds no encoder to fine-tune.
+fn not_fine_tunable(path: &Path, kind: ModelKind) -> ModelsError {
+    ModelsError::Lacks {
+        path: path.to_path_buf(),
+        kind,
+        command: "dnalm finetune".into(),
+        capability: Capability::FineTuning,
     }
 }
 
