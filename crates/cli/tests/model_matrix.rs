@@ -6,7 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{dnalm, repo, stdout_of};
+use common::{dnalm, failure_of, repo, stdout_of};
 
 /// The README's table: for each command, the kinds it takes (the others are refused).
 const TABLE: [(&str, &[&str]); 8] = [
@@ -211,4 +211,38 @@ fn every_command_takes_exactly_the_kinds_of_the_table() {
             }
         }
     }
+}
+
+#[test]
+fn nucleotide_level_embeddings_are_mxdna_s_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = inputs(dir.path());
+    let bert = train("bert", dir.path());
+    let npy = dir.path().join("e.npy").display().to_string();
+    let err = failure_of(&[
+        "embed",
+        "-m",
+        &bert,
+        "--states",
+        "nucleotides",
+        "-o",
+        &npy,
+        &inputs.fasta,
+    ]);
+    assert!(err.contains("token states only"), "{err}");
+    assert!(!dir.path().join("e.npy").exists());
+    let mxdna = train("mxdna", dir.path());
+    stdout_of(&[
+        "embed",
+        "-m",
+        &mxdna,
+        "--states",
+        "nucleotides",
+        "-o",
+        &npy,
+        &inputs.fasta,
+    ]);
+    let bytes = std::fs::read(dir.path().join("e.npy")).unwrap();
+    // The .npy header names the shape: four sequences of the tiny preset's 64 values.
+    assert!(String::from_utf8_lossy(&bytes[..128]).contains("(4, 64)"));
 }

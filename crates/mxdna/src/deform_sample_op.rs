@@ -15,8 +15,9 @@
 //! `d modulation = g · v`, where `g` is the output gradient of that tap.
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
-use dnalm_nn::cpu::{contiguous, CpuView};
+use dnalm_nn::cpu::CpuView;
 use dnalm_nn::real::Real;
+use dnalm_nn::real_map::RealMap3;
 use rayon::prelude::*;
 
 const NAME: &str = "deform_sample";
@@ -29,6 +30,45 @@ pub fn deform_sample(x: &Tensor, offsets: &Tensor, modulation: &Tensor) -> Resul
         &modulation.contiguous()?,
         DeformSample,
     )
+}
+
+/// The same sampling from candle's differentiable ops (floor, gather, interpolation
+/// weights and validity masks, all on the tensors' device): the portable path for
+/// devices without the fused kernel, and the reference the tests compare it with.
+pub fn deform_sample_composed(x: &Tensor, offsets: &Tensor, modulation: &Tensor) -> Result<Tensor> {
+    let (batch, steps, channels) = x.dims3()?;
+    let taps = offsets.dim(2)?;
+    let (device, dtype) = (x.device(), x.dtype());
+    let base: Vec<f32> = (0..steps)
+        .flat_map(|t| (0..taps).map(move |i| t as f32 - (taps / 2) as f32 + i as f32))
+        .collect();
+    let base = Tensor::from_vec(base, (1, steps, taps), device)?.to_dtype(dtype)?;
+    let position = offsets.broadcast_add(&base)?;
+    let floor = position.floor()?.detach();
+    let above = (&position - &floor)?;
+    let first_row: Vec<f32> = (0..batch).map(|b| (b * steps) as f32).collect();
+    let first_row = Tensor::from_vec(first_row, (batch, 1, 1), device)?.to_dtype(dtype)?;
+    let last = (steps - 1) as f64;
+    let neighbour = |shift: f64| -> Result<(Tensor, Tensor)> {
+        let index = (&floor + shift)?;
+        let inside = index.ge(0.0)?.mul(&index.le(last)?)?.to_dtype(dtype)?;
+        let rows = index
+            .clamp(0.0, last)?
+            .broadcast_add(&first_row)?
+            .to_dtype(candle_core::DType::U32)?
+            .flatten_all()?;
+        let values = x
+            .reshape((batch * steps, channels))?
+            .index_select(&rows, 0)?
+            .reshape((batch, steps, taps, channels))?;
+        Ok((values, inside))
+    };
+    let (low, low_inside) = neighbour(0.0)?;
+    let (high, high_inside) = neighbour(1.0)?;
+    let low_weight = ((1.0 - &above)? * modulation)?.mul(&low_inside)?;
+    let high_weight = (above * modulation)?.mul(&high_inside)?;
+    low.broadcast_mul(&low_weight.unsqueeze(3)?)?
+        + high.broadcast_mul(&high_weight.unsqueeze(3)?)?
 }
 
 struct DeformSample;
@@ -189,6 +229,19 @@ fn backward<T: Real + WithDType>(
     ))
 }
 
+impl RealMap3 for DeformSample {
+    const NAME: &'static str = NAME;
+    const INPUTS: [&'static str; 3] = ["x", "offsets", "modulation"];
+
+    fn f<T: Real + WithDType>(
+        &self,
+        [x, offsets, modulation]: [&[T]; 3],
+        [lx, lo, lm]: [&Layout; 3],
+    ) -> Result<Vec<T>> {
+        Ok(forward(x, offsets, modulation, Dims::of(lx, lo, lm)?))
+    }
+}
+
 impl CustomOp3 for DeformSample {
     fn name(&self) -> &'static str {
         NAME
@@ -204,26 +257,10 @@ impl CustomOp3 for DeformSample {
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let d = Dims::of(l1, l2, l3)?;
-        let storage = match (s1, s2, s3) {
-            (CpuStorage::F32(x), CpuStorage::F32(o), CpuStorage::F32(m)) => {
-                CpuStorage::F32(forward(
-                    contiguous(x, l1, NAME, "x")?,
-                    contiguous(o, l2, NAME, "offsets")?,
-                    contiguous(m, l3, NAME, "modulation")?,
-                    d,
-                ))
-            }
-            (CpuStorage::F64(x), CpuStorage::F64(o), CpuStorage::F64(m)) => {
-                CpuStorage::F64(forward(
-                    contiguous(x, l1, NAME, "x")?,
-                    contiguous(o, l2, NAME, "offsets")?,
-                    contiguous(m, l3, NAME, "modulation")?,
-                    d,
-                ))
-            }
-            _ => candle_core::bail!("{NAME}: x, offsets and modulation must share f32 or f64"),
-        };
-        Ok((storage, Shape::from((d.batch, d.steps, d.taps, d.channels))))
+        Ok((
+            self.map(s1, l1, s2, l2, s3, l3)?,
+            Shape::from((d.batch, d.steps, d.taps, d.channels)),
+        ))
     }
 
     fn bwd(
@@ -255,6 +292,48 @@ mod tests {
         (0..n)
             .map(|_| rand::Rng::random_range(&mut rng, low..high))
             .collect()
+    }
+
+    #[test]
+    fn the_composition_gives_the_same_samples_and_gradients() {
+        let device = Device::Cpu;
+        let (b, l, k, c) = (2, 7, 3, 4);
+        let x = Var::from_vec(values(b * l * c, 1, -1.0, 1.0), (b, l, c), &device).unwrap();
+        // Offsets up to 2.5 positions either way: some taps fall outside the sequence.
+        let offsets = Var::from_vec(values(b * l * k, 2, -2.5, 2.5), (b, l, k), &device).unwrap();
+        let modulation = Var::from_vec(values(b * l * k, 3, 0.0, 2.0), (b, l, k), &device).unwrap();
+        let probe =
+            Tensor::from_vec(values(b * l * k * c, 4, -1.0, 1.0), (b, l, k, c), &device).unwrap();
+        let fused = deform_sample(&x, &offsets, &modulation).unwrap();
+        let composed = deform_sample_composed(&x, &offsets, &modulation).unwrap();
+        let close = |a: &Tensor, b: &Tensor, what: &str| {
+            let worst = (a - b)
+                .unwrap()
+                .abs()
+                .unwrap()
+                .max_all()
+                .unwrap()
+                .to_scalar::<f64>()
+                .unwrap();
+            assert!(worst < 1e-12, "{what}: {worst}");
+        };
+        close(&fused, &composed, "samples");
+        let grads = |out: &Tensor| {
+            (out * &probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap()
+        };
+        let (gf, gc) = (grads(&fused), grads(&composed));
+        for (var, what) in [
+            (&x, "x"),
+            (&offsets, "offsets"),
+            (&modulation, "modulation"),
+        ] {
+            close(gf.get(var).unwrap(), gc.get(var).unwrap(), what);
+        }
     }
 
     #[test]

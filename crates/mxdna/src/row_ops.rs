@@ -27,6 +27,26 @@ pub fn scatter_rows(values: &Tensor, indices: &Arc<Vec<u32>>, rows: usize) -> Re
     })
 }
 
+/// [`gather_rows`] from candle's differentiable `index_select`: the portable path for
+/// devices without the fused op.
+pub fn gather_rows_composed(x: &Tensor, indices: &Arc<Vec<u32>>) -> Result<Tensor> {
+    let indices = Tensor::from_slice(indices, indices.len(), x.device())?;
+    x.index_select(&indices, 0)
+}
+
+/// [`scatter_rows`] from candle's differentiable `index_add` on a zero grid (not
+/// `scatter_add`, whose gradient is wrong: DESIGN.md): the portable path for devices
+/// without the fused op.
+pub fn scatter_rows_composed(
+    values: &Tensor,
+    indices: &Arc<Vec<u32>>,
+    rows: usize,
+) -> Result<Tensor> {
+    let width = values.dim(1)?;
+    let indices = Tensor::from_slice(indices, indices.len(), values.device())?;
+    Tensor::zeros((rows, width), values.dtype(), values.device())?.index_add(&indices, values, 0)
+}
+
 struct Gather {
     indices: Arc<Vec<u32>>,
 }
@@ -187,5 +207,37 @@ mod tests {
         );
         let bad = gather_rows(&x, &Arc::new(vec![4])).unwrap_err().to_string();
         assert!(bad.contains("outside 4 rows"), "{bad}");
+    }
+
+    #[test]
+    fn the_compositions_give_the_same_rows_and_gradients() {
+        let device = Device::Cpu;
+        let x = Var::from_vec((0..8).map(f64::from).collect::<Vec<_>>(), (4, 2), &device).unwrap();
+        let (picks, places) = (Arc::new(vec![2u32, 0, 2]), Arc::new(vec![1u32, 3, 1]));
+        let probe = Tensor::new(
+            &[[1.0f64, -2.0], [3.0, 0.5], [5.0, 6.0], [-7.0, 8.0]],
+            &device,
+        )
+        .unwrap();
+        let run = |gather: &dyn Fn(&Tensor) -> Tensor, scatter: &dyn Fn(&Tensor) -> Tensor| {
+            let placed = scatter(&gather(&x));
+            let grad = (&placed * &probe)
+                .unwrap()
+                .sum_all()
+                .unwrap()
+                .backward()
+                .unwrap();
+            (
+                placed.to_vec2::<f64>().unwrap(),
+                grad.get(&x).unwrap().to_vec2::<f64>().unwrap(),
+            )
+        };
+        let fused = run(&|t| gather_rows(t, &picks).unwrap(), &|t| {
+            scatter_rows(t, &places, 4).unwrap()
+        });
+        let composed = run(&|t| gather_rows_composed(t, &picks).unwrap(), &|t| {
+            scatter_rows_composed(t, &places, 4).unwrap()
+        });
+        assert_eq!(fused, composed);
     }
 }

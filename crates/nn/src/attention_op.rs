@@ -20,9 +20,10 @@ use std::sync::Mutex;
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, WithDType};
 use rayon::prelude::*;
 
-use crate::cpu::{contiguous, with_avx2_fma, CpuView};
+use crate::cpu::{with_avx2_fma, CpuView};
 use crate::matmul::{matmul_single, MatRef};
 use crate::real::{lane_max, lane_sum, Real};
+use crate::real_map::RealMap3;
 
 const NAME: &str = "attention";
 /// Query rows per block.
@@ -79,6 +80,38 @@ struct Dims {
     query_steps: usize,
     key_steps: usize,
     head_dim: usize,
+}
+
+/// The same attention from candle's differentiable ops (scores, an additive mask,
+/// a stable softmax, the weighted values), with the same arguments: the portable path
+/// for devices without the fused kernel, and the reference the tests compare it with.
+pub fn attention_composed(
+    q: &Tensor,
+    k: &Tensor,
+    v: &Tensor,
+    causal: bool,
+    key_lengths: Option<&[usize]>,
+) -> Result<Tensor> {
+    let (batch, _, rows, d) = q.dims4()?;
+    let keys = k.dim(2)?;
+    let mut mask = vec![0.0f32; batch * rows * keys];
+    for b in 0..batch {
+        let length = key_lengths.map_or(keys, |lengths| lengths[b]);
+        for i in 0..rows {
+            for j in 0..keys {
+                if j >= length || (causal && j > i) {
+                    mask[(b * rows + i) * keys + j] = -1e30;
+                }
+            }
+        }
+    }
+    let mask = Tensor::from_vec(mask, (batch, 1, rows, keys), q.device())?.to_dtype(q.dtype())?;
+    let scores = (q.matmul(&k.t()?)? / (d as f64).sqrt())?.broadcast_add(&mask)?;
+    let shifted = scores
+        .broadcast_sub(&scores.max_keepdim(candle_core::D::Minus1)?.detach())?
+        .exp()?;
+    let probs = shifted.broadcast_div(&shifted.sum_keepdim(candle_core::D::Minus1)?)?;
+    probs.matmul(v)
 }
 
 fn dims(q: &Layout, k: &Layout, v: &Layout, causal: bool) -> Result<Dims> {
@@ -335,6 +368,22 @@ impl FusedAttention {
     }
 }
 
+impl RealMap3 for FusedAttention {
+    const NAME: &'static str = NAME;
+    const INPUTS: [&'static str; 3] = ["q", "k", "v"];
+
+    /// The attention output; the row log-sum-exps are kept for the backward pass.
+    fn f<T: Real + WithDType>(
+        &self,
+        [q, k, v]: [&[T]; 3],
+        [lq, lk, lv]: [&Layout; 3],
+    ) -> Result<Vec<T>> {
+        let (out, lse) = self.forward(q, k, v, dims(lq, lk, lv, self.causal)?);
+        *self.log_sum_exp.lock().expect("not poisoned") = lse;
+        Ok(out)
+    }
+}
+
 impl CustomOp3 for FusedAttention {
     fn name(&self) -> &'static str {
         NAME
@@ -349,30 +398,8 @@ impl CustomOp3 for FusedAttention {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let d = dims(l1, l2, l3, self.causal)?;
-        let (storage, lse) = match (s1, s2, s3) {
-            (CpuStorage::F32(q), CpuStorage::F32(k), CpuStorage::F32(v)) => {
-                let (out, lse) = self.forward(
-                    contiguous(q, l1, NAME, "q")?,
-                    contiguous(k, l2, NAME, "k")?,
-                    contiguous(v, l3, NAME, "v")?,
-                    d,
-                );
-                (CpuStorage::F32(out), lse)
-            }
-            (CpuStorage::F64(q), CpuStorage::F64(k), CpuStorage::F64(v)) => {
-                let (out, lse) = self.forward(
-                    contiguous(q, l1, NAME, "q")?,
-                    contiguous(k, l2, NAME, "k")?,
-                    contiguous(v, l3, NAME, "v")?,
-                    d,
-                );
-                (CpuStorage::F64(out), lse)
-            }
-            _ => candle_core::bail!("{NAME}: q, k and v must all be f32 or all f64"),
-        };
-        *self.log_sum_exp.lock().expect("not poisoned") = lse;
-        Ok((storage, l1.shape().clone()))
+        dims(l1, l2, l3, self.causal)?;
+        Ok((self.map(s1, l1, s2, l2, s3, l3)?, l1.shape().clone()))
     }
 
     fn bwd(
@@ -397,7 +424,7 @@ impl CustomOp3 for FusedAttention {
 
 #[cfg(test)]
 mod tests {
-    use candle_core::{DType, Device, Var, D};
+    use candle_core::{DType, Device, Var};
 
     use super::*;
     use crate::test_values;
@@ -413,35 +440,6 @@ mod tests {
     }
 
     /// The composed reference: explicit scores, additive mask, softmax, product.
-    fn composed(q: &Tensor, k: &Tensor, v: &Tensor, causal: bool, lengths: &[usize]) -> Tensor {
-        let (batch, _, rows, d) = q.dims4().unwrap();
-        let keys = k.dim(2).unwrap();
-        let mut mask = vec![0.0f64; batch * rows * keys];
-        for b in 0..batch {
-            for i in 0..rows {
-                for j in 0..keys {
-                    if j >= lengths[b] || (causal && j > i) {
-                        mask[(b * rows + i) * keys + j] = -1e30;
-                    }
-                }
-            }
-        }
-        let mask = Tensor::from_vec(mask, (batch, 1, rows, keys), &Device::Cpu).unwrap();
-        let scores = (q.matmul(&k.t().unwrap()).unwrap() / (d as f64).sqrt())
-            .unwrap()
-            .broadcast_add(&mask)
-            .unwrap();
-        let shifted = scores
-            .broadcast_sub(&scores.max_keepdim(D::Minus1).unwrap().detach())
-            .unwrap()
-            .exp()
-            .unwrap();
-        let probs = shifted
-            .broadcast_div(&shifted.sum_keepdim(D::Minus1).unwrap())
-            .unwrap();
-        probs.matmul(v).unwrap()
-    }
-
     fn assert_close(a: &Tensor, b: &Tensor, tolerance: f64, what: &str) {
         let a: Vec<f64> = a.flatten_all().unwrap().to_vec1().unwrap();
         let b: Vec<f64> = b.flatten_all().unwrap().to_vec1().unwrap();
@@ -467,7 +465,8 @@ mod tests {
             Tensor::from_vec(values(2 * 3 * rows * 8, 4), (2, 3, rows, 8), &Device::Cpu).unwrap();
         let all = [keys, keys];
         let fused = attention(&q, &k, &v, causal, lengths).unwrap();
-        let reference = composed(&q, &k, &v, causal, lengths.unwrap_or(&all));
+        let reference =
+            attention_composed(&q, &k, &v, causal, Some(lengths.unwrap_or(&all))).unwrap();
         assert_close(&fused, &reference, 1e-12, "output");
         let fused_grads = (fused * &weights)
             .unwrap()

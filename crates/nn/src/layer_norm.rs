@@ -13,9 +13,10 @@ use std::sync::Mutex;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
 use rayon::prelude::*;
 
-use crate::cpu::{contiguous, with_avx2_fma, CpuView};
+use crate::cpu::{with_avx2_fma, CpuView};
 use crate::params::ParamStore;
 use crate::real::Real;
+use crate::real_map::RealMap3;
 
 const NAME: &str = "layer-norm";
 /// Rows per parallel task.
@@ -60,6 +61,18 @@ struct LayerNormOp {
     eps: f64,
     /// Per row, `(mean, 1 / std)` from the forward pass.
     statistics: Mutex<Vec<(f64, f64)>>,
+}
+
+/// The same LayerNorm from candle's differentiable ops (mean, variance, broadcast):
+/// the portable path for devices without the fused kernel, and the reference the tests
+/// compare it with.
+pub fn layer_norm_composed(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Result<Tensor> {
+    let centred = x.broadcast_sub(&x.mean_keepdim(candle_core::D::Minus1)?)?;
+    let variance = centred.sqr()?.mean_keepdim(candle_core::D::Minus1)?;
+    centred
+        .broadcast_div(&(variance + eps)?.sqrt()?)?
+        .broadcast_mul(weight)?
+        .broadcast_add(bias)
 }
 
 fn width(x: &Layout, weight: &Layout, bias: &Layout) -> Result<usize> {
@@ -207,6 +220,15 @@ impl LayerNormOp {
     }
 }
 
+impl RealMap3 for LayerNormOp {
+    const NAME: &'static str = NAME;
+    const INPUTS: [&'static str; 3] = ["x", "weight", "bias"];
+
+    fn f<T: Real + WithDType>(&self, [x, w, b]: [&[T]; 3], _: [&Layout; 3]) -> Result<Vec<T>> {
+        Ok(self.forward(x, w, b))
+    }
+}
+
 impl CustomOp3 for LayerNormOp {
     fn name(&self) -> &'static str {
         NAME
@@ -222,24 +244,7 @@ impl CustomOp3 for LayerNormOp {
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         width(l1, l2, l3)?;
-        let storage = match (s1, s2, s3) {
-            (CpuStorage::F32(x), CpuStorage::F32(w), CpuStorage::F32(b)) => {
-                CpuStorage::F32(self.forward(
-                    contiguous(x, l1, NAME, "x")?,
-                    contiguous(w, l2, NAME, "weight")?,
-                    contiguous(b, l3, NAME, "bias")?,
-                ))
-            }
-            (CpuStorage::F64(x), CpuStorage::F64(w), CpuStorage::F64(b)) => {
-                CpuStorage::F64(self.forward(
-                    contiguous(x, l1, NAME, "x")?,
-                    contiguous(w, l2, NAME, "weight")?,
-                    contiguous(b, l3, NAME, "bias")?,
-                ))
-            }
-            _ => candle_core::bail!("{NAME}: x, weight and bias must all be f32 or all f64"),
-        };
-        Ok((storage, l1.shape().clone()))
+        Ok((self.map(s1, l1, s2, l2, s3, l3)?, l1.shape().clone()))
     }
 
     fn bwd(
@@ -262,24 +267,10 @@ impl CustomOp3 for LayerNormOp {
 
 #[cfg(test)]
 mod tests {
-    use candle_core::{Device, Var, D};
+    use candle_core::{Device, Var};
 
     use super::*;
     use crate::test_values::values;
-
-    fn composed(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Tensor {
-        let centred = x
-            .broadcast_sub(&x.mean_keepdim(D::Minus1).unwrap())
-            .unwrap();
-        let variance = centred.sqr().unwrap().mean_keepdim(D::Minus1).unwrap();
-        centred
-            .broadcast_div(&(variance + eps).unwrap().sqrt().unwrap())
-            .unwrap()
-            .broadcast_mul(weight)
-            .unwrap()
-            .broadcast_add(bias)
-            .unwrap()
-    }
 
     #[test]
     fn matches_the_composition_and_its_gradients() {
@@ -290,7 +281,7 @@ mod tests {
         let bias = Var::from_vec(values(7, 3, 1.0), 7, &device).unwrap();
         let probe = Tensor::from_vec(values(600 * 7, 4, 1.0), (2, 300, 7), &device).unwrap();
         let fused = layer_norm(&x, &weight, &bias, 1e-5).unwrap();
-        let reference = composed(&x, &weight, &bias, 1e-5);
+        let reference = layer_norm_composed(&x, &weight, &bias, 1e-5).unwrap();
         let diff = |a: &Tensor, b: &Tensor| {
             (a - b)
                 .unwrap()

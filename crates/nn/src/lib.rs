@@ -37,6 +37,7 @@ pub mod params;
 pub mod predictor_run;
 pub mod pretraining_rows;
 pub mod real;
+pub mod real_map;
 pub mod rope;
 pub mod run_files;
 pub mod sequence_classifier;

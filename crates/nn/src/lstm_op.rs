@@ -18,36 +18,30 @@
 
 use std::sync::Mutex;
 
-use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
 
 use rayon::prelude::*;
 
-use crate::cpu::{contiguous, has_avx2_fma, CpuView};
+use crate::cpu::{has_avx2_fma, CpuView};
 use crate::matmul::{matmul, MatRef};
 use crate::packed_matmul::{matmul_packed, PackedRhs};
 use crate::real::Real;
+use crate::real_map::RealMap3;
 
 const NAME: &str = "lstm";
 
-/// What the forward pass keeps for the backward pass.
-#[derive(Debug, Default)]
-enum Saved {
-    #[default]
-    Nothing,
-    F32 {
-        gates: Vec<f32>,
-        cells: Vec<f32>,
-    },
-    F64 {
-        gates: Vec<f64>,
-        cells: Vec<f64>,
-    },
+/// What the forward pass keeps for the backward pass: the activated gates and the
+/// cell states, in the inputs' float type.
+#[derive(Debug)]
+struct Saved {
+    gates: CpuStorage,
+    cells: CpuStorage,
 }
 
 /// The fused LSTM recurrence (see the module documentation).
 #[derive(Debug, Default)]
 pub struct LstmRecurrence {
-    saved: Mutex<Saved>,
+    saved: Mutex<Option<Saved>>,
 }
 
 /// Sizes of one call.
@@ -335,17 +329,37 @@ fn backward<T: Real>(
     (grad_xp, grad_w, grad_bias)
 }
 
-/// The three inputs of one call, as contiguous slices of one float type.
-fn inputs<'a, T>(
-    (xp, l1): (&'a [T], &Layout),
-    (w, l2): (&'a [T], &Layout),
-    (bias, l3): (&'a [T], &Layout),
-) -> Result<(&'a [T], &'a [T], &'a [T])> {
-    Ok((
-        contiguous(xp, l1, NAME, "xp")?,
-        contiguous(w, l2, NAME, "w_hh")?,
-        contiguous(bias, l3, NAME, "bias")?,
-    ))
+impl RealMap3 for LstmRecurrence {
+    const NAME: &'static str = NAME;
+    const INPUTS: [&'static str; 3] = ["xp", "w_hh", "bias"];
+
+    /// The hidden states; the gates and cells are kept for the backward pass.
+    fn f<T: Real + WithDType>(
+        &self,
+        [xp, w, bias]: [&[T]; 3],
+        [l1, l2, l3]: [&Layout; 3],
+    ) -> Result<Vec<T>> {
+        let (h, gates, cells) = run_forward(xp, w, bias, dims(l1, l2, l3)?);
+        *self.saved.lock().expect("not poisoned") = Some(Saved {
+            gates: T::to_cpu_storage_owned(gates),
+            cells: T::to_cpu_storage_owned(cells),
+        });
+        Ok(h)
+    }
+}
+
+/// The backward pass for one float type: the inputs read in place, the saved gates
+/// and cells, the gradients shaped like `like`.
+fn backward_with<T: Real + WithDType>(
+    views: &[CpuView; 3],
+    saved: &Saved,
+    d: Dims,
+    like: [&Tensor; 3],
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let [w, h, g] = views.each_ref().map(|v| v.slice::<T>());
+    let gates = T::cpu_storage_as_slice(&saved.gates)?;
+    let cells = T::cpu_storage_as_slice(&saved.cells)?;
+    gradient_tensors(run_backward(w?, h?, gates, cells, g?, d), like)
 }
 
 impl CustomOp3 for LstmRecurrence {
@@ -363,22 +377,10 @@ impl CustomOp3 for LstmRecurrence {
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         let d = dims(l1, l2, l3)?;
-        let shape = Shape::from((d.steps, d.batch, d.hidden));
-        match (s1, s2, s3) {
-            (CpuStorage::F32(xp), CpuStorage::F32(w), CpuStorage::F32(bias)) => {
-                let (xp, w, bias) = inputs((xp, l1), (w, l2), (bias, l3))?;
-                let (h, gates, cells) = run_forward(xp, w, bias, d);
-                *self.saved.lock().expect("not poisoned") = Saved::F32 { gates, cells };
-                Ok((CpuStorage::F32(h), shape))
-            }
-            (CpuStorage::F64(xp), CpuStorage::F64(w), CpuStorage::F64(bias)) => {
-                let (xp, w, bias) = inputs((xp, l1), (w, l2), (bias, l3))?;
-                let (h, gates, cells) = run_forward(xp, w, bias, d);
-                *self.saved.lock().expect("not poisoned") = Saved::F64 { gates, cells };
-                Ok((CpuStorage::F64(h), shape))
-            }
-            _ => candle_core::bail!("lstm: xp, w_hh and bias must all be f32 or all f64"),
-        }
+        Ok((
+            self.map(s1, l1, s2, l2, s3, l3)?,
+            Shape::from((d.steps, d.batch, d.hidden)),
+        ))
     }
 
     fn bwd(
@@ -396,23 +398,13 @@ impl CustomOp3 for LstmRecurrence {
             CpuView::new(res, NAME, "hidden states"),
             CpuView::new(&grad_res, NAME, "output gradient"),
         ];
-        let saved = std::mem::take(&mut *self.saved.lock().expect("not poisoned"));
-        let (grad_xp, grad_w, grad_bias) = match (saved, xp.dtype()) {
-            (Saved::F32 { gates, cells }, DType::F32) => {
-                let [w, h, g] = views.each_ref().map(|v| v.slice::<f32>());
-                gradient_tensors(
-                    run_backward(w?, h?, &gates, &cells, g?, d),
-                    [xp, w_hh, bias],
-                )?
-            }
-            (Saved::F64 { gates, cells }, DType::F64) => {
-                let [w, h, g] = views.each_ref().map(|v| v.slice::<f64>());
-                gradient_tensors(
-                    run_backward(w?, h?, &gates, &cells, g?, d),
-                    [xp, w_hh, bias],
-                )?
-            }
-            _ => candle_core::bail!("lstm: backward called without a matching forward pass"),
+        let Some(saved) = self.saved.lock().expect("not poisoned").take() else {
+            candle_core::bail!("{NAME}: backward called without its forward pass");
+        };
+        let (grad_xp, grad_w, grad_bias) = match xp.dtype() {
+            DType::F32 => backward_with::<f32>(&views, &saved, d, [xp, w_hh, bias])?,
+            DType::F64 => backward_with::<f64>(&views, &saved, d, [xp, w_hh, bias])?,
+            other => candle_core::bail!("{NAME}: unsupported dtype {other:?}"),
         };
         Ok((Some(grad_xp), Some(grad_w), Some(grad_bias)))
     }
@@ -441,34 +433,36 @@ pub fn lstm_recurrence(xp: &Tensor, w_hh: &Tensor, bias: &Tensor) -> Result<Tens
     )
 }
 
+/// The same recurrence from candle's differentiable ops, one step at a time: the
+/// portable path for devices without the fused kernel, and the reference the tests
+/// compare it with.
+pub fn lstm_recurrence_composed(xp: &Tensor, w: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    let (steps, batch, four_h) = xp.dims3()?;
+    let hidden = four_h / 4;
+    let mut h = Tensor::zeros((batch, hidden), xp.dtype(), xp.device())?;
+    let mut c = h.clone();
+    let mut outputs = Vec::new();
+    for t in 0..steps {
+        let gates = (xp.get(t)? + h.matmul(&w.t()?)?)?.broadcast_add(bias)?;
+        let chunk = |k: usize| gates.narrow(candle_core::D::Minus1, k * hidden, hidden);
+        let sigmoid = |x: Tensor| -> Result<Tensor> { (x.neg()?.exp()? + 1.0)?.recip() };
+        let (i, f, g, o) = (
+            sigmoid(chunk(0)?)?,
+            sigmoid(chunk(1)?)?,
+            chunk(2)?.tanh()?,
+            sigmoid(chunk(3)?)?,
+        );
+        c = ((f * &c)? + (i * g)?)?;
+        h = (o * c.tanh()?)?;
+        outputs.push(h.clone());
+    }
+    Tensor::stack(&outputs, 0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::{Device, Var, D};
-
-    /// The same recurrence from plain candle ops, one step at a time.
-    fn composed(xp: &Tensor, w: &Tensor, bias: &Tensor) -> Result<Tensor> {
-        let (steps, batch, four_h) = xp.dims3()?;
-        let hidden = four_h / 4;
-        let mut h = Tensor::zeros((batch, hidden), xp.dtype(), xp.device())?;
-        let mut c = h.clone();
-        let mut outputs = Vec::new();
-        for t in 0..steps {
-            let gates = (xp.get(t)? + h.matmul(&w.t()?)?)?.broadcast_add(bias)?;
-            let chunk = |k: usize| gates.narrow(D::Minus1, k * hidden, hidden);
-            let sigmoid = |x: Tensor| -> Result<Tensor> { (x.neg()?.exp()? + 1.0)?.recip() };
-            let (i, f, g, o) = (
-                sigmoid(chunk(0)?)?,
-                sigmoid(chunk(1)?)?,
-                chunk(2)?.tanh()?,
-                sigmoid(chunk(3)?)?,
-            );
-            c = ((f * &c)? + (i * g)?)?;
-            h = (o * c.tanh()?)?;
-            outputs.push(h.clone());
-        }
-        Tensor::stack(&outputs, 0)
-    }
+    use candle_core::{Device, Var};
 
     /// Deterministic inputs (xp, w_hh, bias) and a probe to weight the outputs.
     fn inputs(dtype: DType) -> ([Var; 3], Tensor) {
@@ -510,7 +504,8 @@ mod tests {
             let ([xp, w, bias], probe) = inputs(dtype);
             let tolerance = if dtype == DType::F64 { 1e-12 } else { 1e-5 };
             let fused = lstm_recurrence(xp.as_tensor(), w.as_tensor(), bias.as_tensor()).unwrap();
-            let reference = composed(xp.as_tensor(), w.as_tensor(), bias.as_tensor()).unwrap();
+            let reference =
+                lstm_recurrence_composed(xp.as_tensor(), w.as_tensor(), bias.as_tensor()).unwrap();
             let diff = max_difference(&fused, &reference);
             assert!(diff < tolerance, "{dtype:?} forward differs by {diff}");
             let weighted = |out: Tensor| {
