@@ -58,12 +58,7 @@ pub fn lm_config(network: Network, preset: Preset, vocab_size: usize) -> Network
         }),
         Network::Gpt => NetworkConfig::Gpt(GptConfig {
             vocab_size,
-            d_model: if small { 128 } else { 64 },
-            num_layers: if small { 4 } else { 2 },
-            num_heads: if small { 4 } else { 2 },
-            ffn_dim: if small { 512 } else { 256 },
-            rope_theta: 10000.0,
-            norm_eps: 1e-5,
+            ..encoder_config(preset)
         }),
     }
 }
@@ -92,7 +87,8 @@ pub fn lm_config_from_file(
     })
 }
 
-/// The encoder sizes of a preset (vocabulary size 0: set from the tokenizer).
+/// The transformer sizes of a preset, for encoders and the decoder alike (vocabulary
+/// size 0: set from the tokenizer).
 pub fn encoder_config(preset: Preset) -> EncoderConfig {
     let small = preset == Preset::Small;
     EncoderConfig {

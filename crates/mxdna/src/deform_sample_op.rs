@@ -17,7 +17,7 @@
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
 use dnalm_nn::cpu::CpuView;
 use dnalm_nn::real::Real;
-use dnalm_nn::real_map::RealMap3;
+use dnalm_nn::real_map::RealMap;
 use rayon::prelude::*;
 
 const NAME: &str = "deform_sample";
@@ -229,7 +229,7 @@ fn backward<T: Real + WithDType>(
     ))
 }
 
-impl RealMap3 for DeformSample {
+impl RealMap<3> for DeformSample {
     const NAME: &'static str = NAME;
     const INPUTS: [&'static str; 3] = ["x", "offsets", "modulation"];
 
@@ -258,7 +258,7 @@ impl CustomOp3 for DeformSample {
     ) -> Result<(CpuStorage, Shape)> {
         let d = Dims::of(l1, l2, l3)?;
         Ok((
-            self.map(s1, l1, s2, l2, s3, l3)?,
+            self.map([s1, s2, s3], [l1, l2, l3])?,
             Shape::from((d.batch, d.steps, d.taps, d.channels)),
         ))
     }

@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use crate::cpu::{with_avx2_fma, CpuView};
 use crate::matmul::{matmul_single, MatRef};
 use crate::real::{lane_max, lane_sum, Real};
-use crate::real_map::RealMap3;
+use crate::real_map::RealMap;
 
 const NAME: &str = "attention";
 /// Query rows per block.
@@ -368,7 +368,7 @@ impl FusedAttention {
     }
 }
 
-impl RealMap3 for FusedAttention {
+impl RealMap<3> for FusedAttention {
     const NAME: &'static str = NAME;
     const INPUTS: [&'static str; 3] = ["q", "k", "v"];
 
@@ -399,7 +399,7 @@ impl CustomOp3 for FusedAttention {
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         dims(l1, l2, l3, self.causal)?;
-        Ok((self.map(s1, l1, s2, l2, s3, l3)?, l1.shape().clone()))
+        Ok((self.map([s1, s2, s3], [l1, l2, l3])?, l1.shape().clone()))
     }
 
     fn bwd(

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::cpu::{with_avx2_fma, CpuView};
 use crate::params::ParamStore;
 use crate::real::Real;
-use crate::real_map::RealMap3;
+use crate::real_map::RealMap;
 
 const NAME: &str = "layer-norm";
 /// Rows per parallel task.
@@ -220,7 +220,7 @@ impl LayerNormOp {
     }
 }
 
-impl RealMap3 for LayerNormOp {
+impl RealMap<3> for LayerNormOp {
     const NAME: &'static str = NAME;
     const INPUTS: [&'static str; 3] = ["x", "weight", "bias"];
 
@@ -244,7 +244,7 @@ impl CustomOp3 for LayerNormOp {
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
         width(l1, l2, l3)?;
-        Ok((self.map(s1, l1, s2, l2, s3, l3)?, l1.shape().clone()))
+        Ok((self.map([s1, s2, s3], [l1, l2, l3])?, l1.shape().clone()))
     }
 
     fn bwd(

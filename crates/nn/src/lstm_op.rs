@@ -26,7 +26,7 @@ use crate::cpu::{has_avx2_fma, CpuView};
 use crate::matmul::{matmul, MatRef};
 use crate::packed_matmul::{matmul_packed, PackedRhs};
 use crate::real::Real;
-use crate::real_map::RealMap3;
+use crate::real_map::RealMap;
 
 const NAME: &str = "lstm";
 
@@ -329,7 +329,7 @@ fn backward<T: Real>(
     (grad_xp, grad_w, grad_bias)
 }
 
-impl RealMap3 for LstmRecurrence {
+impl RealMap<3> for LstmRecurrence {
     const NAME: &'static str = NAME;
     const INPUTS: [&'static str; 3] = ["xp", "w_hh", "bias"];
 
@@ -378,7 +378,7 @@ impl CustomOp3 for LstmRecurrence {
     ) -> Result<(CpuStorage, Shape)> {
         let d = dims(l1, l2, l3)?;
         Ok((
-            self.map(s1, l1, s2, l2, s3, l3)?,
+            self.map([s1, s2, s3], [l1, l2, l3])?,
             Shape::from((d.steps, d.batch, d.hidden)),
         ))
     }

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use crate::cpu::{with_avx2_fma, CpuView};
 use crate::real::Real;
-use crate::real_map::RealMap2;
+use crate::real_map::RealMap;
 
 const NAME: &str = "swiglu";
 /// Elements per parallel task.
@@ -75,7 +75,7 @@ fn backward<T: Real + WithDType>(a: &Tensor, b: &Tensor, dy: &Tensor) -> Result<
     ))
 }
 
-impl RealMap2 for SwiGlu {
+impl RealMap<2> for SwiGlu {
     const NAME: &'static str = NAME;
     const INPUTS: [&'static str; 2] = ["a", "b"];
 
@@ -99,7 +99,7 @@ impl CustomOp2 for SwiGlu {
         if l1.shape() != l2.shape() {
             candle_core::bail!("{NAME}: a {:?} and b {:?} differ", l1.shape(), l2.shape());
         }
-        Ok((self.map(s1, l1, s2, l2)?, l1.shape().clone()))
+        Ok((self.map([s1, s2], [l1, l2])?, l1.shape().clone()))
     }
 
     fn bwd(

@@ -10,7 +10,7 @@ use dnalm_nn::pretraining_rows::PretrainingRows;
 use dnalm_run::RunDir;
 use dnalm_train::windows::WindowDataset;
 
-use super::{pretrain_loop, TrainingArgs};
+use super::{pretrain_loop, GenomeWindowArgs, TrainingArgs};
 use crate::input::RecordArgs;
 
 /// Arguments of `dnalm train mlm`.
@@ -27,17 +27,12 @@ pub struct MlmArgs {
     #[arg(long, default_value = "nucleotide")]
     tokenizer: String,
 
-    /// Nucleotides per training window (windows are cut end to end).
-    #[arg(long, default_value_t = 510)]
-    window_nt: usize,
+    #[command(flatten)]
+    windows: GenomeWindowArgs,
 
     /// Row width in tokens, [CLS] and [SEP] included (longer encodings are cut).
     #[arg(long, default_value_t = 512)]
     max_tokens: usize,
-
-    /// Windows with a larger share of N are skipped.
-    #[arg(long, default_value_t = 0.0)]
-    max_n_fraction: f64,
 
     #[command(flatten)]
     training: TrainingArgs,
@@ -70,8 +65,8 @@ impl MlmArgs {
         let records = self.records.read()?;
         let rows = PretrainingRows::from_genome(
             &records,
-            self.window_nt,
-            self.max_n_fraction,
+            self.windows.window_nt,
+            self.windows.max_n_fraction,
             model.tokenizer(),
             self.max_tokens,
         )?;
@@ -86,7 +81,7 @@ impl MlmArgs {
             model.tokenizer().describe(),
             model.parameter_count(),
             data.len(),
-            self.window_nt,
+            self.windows.window_nt,
             width,
             held_out.len(),
             model.tokenizer().masking_span()
@@ -94,6 +89,13 @@ impl MlmArgs {
         let evaluate = || -> dnalm_train::Result<f64> {
             Ok(model.evaluate(&held_out.ids, held_out.width, training.batch_size)?)
         };
-        pretrain_loop(&model, &data, training, &run, &evaluate, self.window_nt)
+        pretrain_loop(
+            &model,
+            &data,
+            training,
+            &run,
+            &evaluate,
+            self.windows.window_nt,
+        )
     }
 }

@@ -46,6 +46,18 @@ impl TrainCommand {
     }
 }
 
+/// Genome windows for masked-LM pretraining (shared by `train mlm` and `train mxdna`).
+#[derive(Debug, Args)]
+pub struct GenomeWindowArgs {
+    /// Nucleotides per training window (windows are cut end to end).
+    #[arg(long, default_value_t = 510)]
+    pub window_nt: usize,
+
+    /// Windows with a larger share of N are skipped.
+    #[arg(long, default_value_t = 0.0)]
+    pub max_n_fraction: f64,
+}
+
 /// How long and how to train (shared by every training command).
 #[derive(Debug, Args)]
 pub struct TrainingArgs {

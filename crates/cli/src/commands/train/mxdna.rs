@@ -13,7 +13,7 @@ use dnalm_nn::pretraining_rows::PretrainingRows;
 use dnalm_run::RunDir;
 use dnalm_train::windows::WindowDataset;
 
-use super::{pretrain_loop, TrainingArgs};
+use super::{pretrain_loop, GenomeWindowArgs, TrainingArgs};
 use crate::input::RecordArgs;
 
 /// Arguments of `dnalm train mxdna`.
@@ -31,13 +31,8 @@ pub struct MxdnaArgs {
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
 
-    /// Nucleotides per training window (windows are cut end to end).
-    #[arg(long, default_value_t = 510)]
-    window_nt: usize,
-
-    /// Windows with a larger share of N are skipped.
-    #[arg(long, default_value_t = 0.0)]
-    max_n_fraction: f64,
+    #[command(flatten)]
+    windows: GenomeWindowArgs,
 
     #[command(flatten)]
     training: TrainingArgs,
@@ -59,8 +54,8 @@ impl MxdnaArgs {
         pretrain_mxdna(
             config,
             &records,
-            self.window_nt,
-            self.max_n_fraction,
+            self.windows.window_nt,
+            self.windows.max_n_fraction,
             &self.training,
         )
     }
