@@ -59,6 +59,9 @@ enum Command {
     /// What an MxDNA model learnt: its tokens per sequence, their length
     /// distribution (text and SVG) and an HTML page.
     Tokens(commands::tokens::TokensArgs),
+    /// Write an MxDNA model as an authors' checkpoint folder (config.json +
+    /// model.safetensors) that the reference PyTorch code loads.
+    Export(commands::export::ExportArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -78,6 +81,7 @@ fn main() -> std::process::ExitCode {
         Command::Predict(args) => args.run(),
         Command::Embed(args) => args.run(),
         Command::Tokens(args) => args.run(),
+        Command::Export(args) => args.run(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -28,6 +28,10 @@ impl ModelArgs {
             smoothing: self.smoothing,
             ..OpenOptions::default()
         };
-        Ok(open(&self.model, &options)?)
+        let loaded = open(&self.model, &options)?;
+        for warning in loaded.warnings() {
+            eprintln!("warning: {warning}");
+        }
+        Ok(loaded)
     }
 }

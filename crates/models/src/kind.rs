@@ -66,7 +66,8 @@ impl ModelKind {
             .find(|kind| kind.tag() == tag)
     }
 
-    /// The kind of a run folder, from the `"model"` field of its `config.json`.
+    /// The kind of a run folder, from the `"model"` field of its `config.json` (an
+    /// authors' MxDNA folder, with `"model_type": "mxdna"` instead, is MxDNA).
     pub fn of_run(run: &Path) -> Result<Self> {
         let path = run.join("config.json");
         let text = std::fs::read_to_string(&path).map_err(|source| ModelsError::Io {
@@ -78,11 +79,17 @@ impl ModelKind {
                 path: path.clone(),
                 why: format!("not JSON ({err})"),
             })?;
+        if config.get("model").is_none() && config["model_type"] == "mxdna" {
+            // An authors' (Hugging Face-style) MxDNA checkpoint folder.
+            return Ok(ModelKind::Mxdna);
+        }
         let tag = config["model"]
             .as_str()
             .ok_or_else(|| ModelsError::NotAModel {
                 path: path.clone(),
-                why: "no \"model\" field naming the kind of model".into(),
+                why: "no \"model\" field naming the kind of model (nor \"model_type\": \
+                      \"mxdna\" of an authors' MxDNA folder)"
+                    .into(),
             })?;
         Self::from_tag(tag).ok_or_else(|| ModelsError::NotAModel {
             path,

@@ -148,15 +148,30 @@ impl Model {
 pub struct LoadedModel {
     path: PathBuf,
     model: Model,
+    warnings: Vec<String>,
 }
 
 impl LoadedModel {
     /// A model opened from `path`.
     pub fn new(path: &Path, model: Model) -> Self {
+        let warnings = match &model {
+            Model::Mxdna(mxdna) if !mxdna.unknown_config_fields().is_empty() => vec![format!(
+                "{}: config.json fields dnalm does not know (kept, not used): {}",
+                path.display(),
+                mxdna.unknown_config_fields().join(", ")
+            )],
+            _ => Vec::new(),
+        };
         Self {
             path: path.to_path_buf(),
             model,
+            warnings,
         }
+    }
+
+    /// What the user should know about how it was read.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     /// Where it was opened from.

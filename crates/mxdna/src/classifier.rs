@@ -24,7 +24,7 @@ use crate::config::MxDnaConfig;
 use crate::encoder_input::EncoderInput;
 use crate::learnt_tokens::LearntTokenizer;
 use crate::model::MxDnaEncoder;
-use crate::pretrained::MxDnaRunConfig;
+use crate::pretrained::read_pretrained;
 
 /// What a fine-tuned MxDNA is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,7 +78,8 @@ impl MxDnaClassifier {
         })
     }
 
-    /// The encoder of a pretraining run under a new head drawn from `seed`.
+    /// The encoder of a pretraining run (or an authors' checkpoint folder) under a new
+    /// head drawn from `seed`.
     pub fn from_pretrained(
         run: &Path,
         objective: Objective,
@@ -86,9 +87,10 @@ impl MxDnaClassifier {
         seed: u64,
         device: &Device,
     ) -> crate::Result<Self> {
-        let (MxDnaRunConfig::Mxdna(mxdna), _, weights) = read_run(run, device)?;
+        let parts = read_pretrained(run, device)?;
+        let weights = parts.weights;
         let config = MxDnaClassifierConfig {
-            mxdna,
+            mxdna: parts.config,
             dropout,
             objective,
         };

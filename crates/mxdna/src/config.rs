@@ -37,6 +37,21 @@ pub struct MxDnaConfig {
     pub rope_theta: f64,
     /// Standard deviation of the initial weights.
     pub initializer_range: f64,
+    /// LayerNorm epsilon inside the convolution experts: 1e-6 in the weight-compatible
+    /// commit ad3808d (the default, and what dnalm runs always used), 1e-5 in the
+    /// reference's `full-model` branch. The reference hard-codes it; here it is a field.
+    #[serde(default = "ad3808d_expert_eps")]
+    pub expert_layer_norm_eps: f64,
+}
+
+/// The expert LayerNorm epsilon of the weight-compatible commit ad3808d.
+pub const AD3808D_EXPERT_EPS: f64 = 1e-6;
+
+/// The expert LayerNorm epsilon of the reference's `full-model` branch.
+pub const FULL_MODEL_EXPERT_EPS: f64 = 1e-5;
+
+fn ad3808d_expert_eps() -> f64 {
+    AD3808D_EXPERT_EPS
 }
 
 /// Named sizes.
@@ -75,6 +90,7 @@ impl MxDnaConfig {
             layer_norm_eps: 1e-5,
             rope_theta: 10000.0,
             initializer_range: 0.02,
+            expert_layer_norm_eps: AD3808D_EXPERT_EPS,
         }
     }
 
@@ -105,6 +121,7 @@ impl MxDnaConfig {
             deformable_kernel: self.deformable_conv_kernel_size,
             jitter: self.router_jitter_noise,
             norm_eps: self.layer_norm_eps,
+            expert_norm_eps: self.expert_layer_norm_eps,
         }
     }
 

@@ -1,5 +1,5 @@
 //! One convolution expert of MxDNA's sparse mixture: `Linear(d, 2d)` -> GLU -> grouped
-//! `Conv1d(d, d, kernel = stride = k)` -> LayerNorm (eps 1e-6) -> SiLU -> `Linear(d, d)`,
+//! `Conv1d(d, d, kernel = stride = k)` -> LayerNorm (eps a config field) -> SiLU -> `Linear(d, d)`,
 //! no biases. The input is the nucleotides of the units this expert won, unit after
 //! unit (each exactly `k` rows), so the strided convolution turns each unit into one
 //! vector.
@@ -16,9 +16,6 @@ use candle_core::{Result, Tensor, D};
 use dnalm_nn::layer_norm::LayerNorm;
 use dnalm_nn::params::ParamStore;
 use dnalm_nn::transformer_layer::linear;
-
-/// The reference's expert LayerNorm epsilon (`MxDNALayerNorm`'s default).
-pub const EXPERT_NORM_EPS: f64 = 1e-6;
 
 /// The factor of `n` closest to `m`; among equally close factors the first met when
 /// trying `d = 1, 2, ..` up to `sqrt(n)`, each as `d` then `n / d` (the reference's
@@ -51,13 +48,15 @@ pub struct ConvExpert {
 }
 
 impl ConvExpert {
-    /// A new expert of kernel size `kernel` for width `d_model`, weights N(0, `std`),
-    /// its parameters named under `prefix` (with its trailing dot).
+    /// A new expert of kernel size `kernel` for width `d_model`, its LayerNorm epsilon
+    /// `norm_eps`, weights N(0, `std`), its parameters named under `prefix` (with its
+    /// trailing dot).
     pub fn new(
         params: &mut ParamStore,
         prefix: &str,
         d_model: usize,
         kernel: usize,
+        norm_eps: f64,
         std: f64,
     ) -> Result<Self> {
         let groups = closest_factor(d_model, kernel);
@@ -74,12 +73,7 @@ impl ConvExpert {
                 &[d_model, d_model / groups, kernel],
                 std,
             )?,
-            norm: LayerNorm::new(
-                params,
-                &format!("{prefix}norm.norm"),
-                d_model,
-                EXPERT_NORM_EPS,
-            )?,
+            norm: LayerNorm::new(params, &format!("{prefix}norm.norm"), d_model, norm_eps)?,
             pointwise_post: params.normal(
                 &format!("{prefix}pointwise_conv_post.weight"),
                 &[d_model, d_model],
@@ -149,7 +143,7 @@ mod tests {
         let device = Device::Cpu;
         let (d, k) = (6, 3); // groups = 3 (closest factor of 6 to 3), 2 channels each
         let mut params = ParamStore::new(1, &device);
-        let expert = ConvExpert::new(&mut params, "e.", d, k, 0.5).unwrap();
+        let expert = ConvExpert::new(&mut params, "e.", d, k, 1e-6, 0.5).unwrap();
         assert_eq!(expert.groups, 3);
         let units = 2;
         let rows: Vec<f32> = (0..units * k * d)
@@ -200,7 +194,7 @@ mod tests {
         let device = Device::Cpu;
         let (d, k, units) = (4, 2, 3);
         let mut params = ParamStore::new(2, &device);
-        let expert = ConvExpert::new(&mut params, "e.", d, k, 0.5).unwrap();
+        let expert = ConvExpert::new(&mut params, "e.", d, k, 1e-6, 0.5).unwrap();
         let values: Vec<f32> = (0..units * k * d)
             .map(|i| ((i * 5 % 13) as f32 - 6.0) / 6.0)
             .collect();

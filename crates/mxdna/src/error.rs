@@ -9,6 +9,14 @@ pub enum MxDnaError {
     /// A tensor operation failed.
     #[error(transparent)]
     Candle(#[from] candle_core::Error),
+    /// A checkpoint folder (the authors' layout) is not what it should be.
+    #[error("{path}: {message}")]
+    Checkpoint {
+        /// The folder or file.
+        path: std::path::PathBuf,
+        /// What is wrong.
+        message: String,
+    },
     /// The configuration does not describe a model that can be built.
     #[error("MxDNA configuration: {0}")]
     Config(String),

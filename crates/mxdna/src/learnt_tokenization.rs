@@ -46,6 +46,8 @@ pub struct TokenizationSizes {
     pub jitter: f64,
     /// LayerNorm epsilon of the layer's own norms.
     pub norm_eps: f64,
+    /// LayerNorm epsilon inside the convolution experts.
+    pub expert_norm_eps: f64,
 }
 
 /// What the layer hands on.
@@ -102,6 +104,7 @@ impl LearntTokenization {
                     &format!("{prefix}conv_moe.experts.{j}."),
                     d,
                     kernel,
+                    sizes.expert_norm_eps,
                     std,
                 )
             })
@@ -279,6 +282,7 @@ mod tests {
             deformable_kernel: 3,
             jitter: 0.01,
             norm_eps: 1e-5,
+            expert_norm_eps: 1e-6,
         }
     }
 

@@ -6,6 +6,7 @@
 //!
 //! `config.json` is the [`MxDnaConfig`] with `"model": "mxdna"`.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use std::sync::Arc;
@@ -26,6 +27,10 @@ use crate::config::MxDnaConfig;
 use crate::error::MxDnaError;
 use crate::learnt_tokens::LearntTokenizer;
 use crate::model::{MxDna, MxDnaEncoder};
+use crate::reference_checkpoint::{
+    check_weights, is_reference_folder, write_reference_folder, ReferenceCheckpoint,
+    ReferenceNaming,
+};
 
 /// What `config.json` of an MxDNA run holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -35,11 +40,41 @@ pub enum MxDnaRunConfig {
     Mxdna(MxDnaConfig),
 }
 
+/// A pretrained MxDNA's sizes and weights (dnalm names), from a dnalm run folder or
+/// an authors' checkpoint folder.
+pub struct PretrainedParts {
+    /// The sizes.
+    pub config: MxDnaConfig,
+    /// The weights by dnalm name.
+    pub weights: HashMap<String, Tensor>,
+    /// `config.json` fields dnalm does not know (authors' folders only).
+    pub unknown_fields: Vec<String>,
+}
+
+/// Reads a `dnalm train mxdna` run folder or an authors' checkpoint folder.
+pub fn read_pretrained(run: &Path, device: &Device) -> crate::Result<PretrainedParts> {
+    if is_reference_folder(run) {
+        let checkpoint = ReferenceCheckpoint::read(run, device)?;
+        return Ok(PretrainedParts {
+            config: checkpoint.config,
+            weights: checkpoint.weights,
+            unknown_fields: checkpoint.unknown_fields,
+        });
+    }
+    let (MxDnaRunConfig::Mxdna(config), _tokenizer, weights) = read_run(run, device)?;
+    Ok(PretrainedParts {
+        config,
+        weights,
+        unknown_fields: Vec::new(),
+    })
+}
+
 /// The network, its parameters and tokenizer.
 pub struct MxDnaLm {
     params: ParamStore,
     network: MxDna,
     tokenizer: NucleotideTokenizer,
+    unknown_config_fields: Vec<String>,
 }
 
 impl MxDnaLm {
@@ -58,15 +93,44 @@ impl MxDnaLm {
             params,
             network,
             tokenizer: NucleotideTokenizer,
+            unknown_config_fields: Vec::new(),
         })
     }
 
     /// Loads a run folder written by [`MxDnaLm::save_run`] (and trained).
+    /// An authors' checkpoint folder ([`crate::reference_checkpoint`]) loads the same
+    /// way; the `config.json` fields it did not know are kept in
+    /// [`MxDnaLm::unknown_config_fields`].
     pub fn load(run: &Path, device: &Device) -> crate::Result<Self> {
-        let (MxDnaRunConfig::Mxdna(config), _tokenizer, weights) = read_run(run, device)?;
-        let model = Self::new(config, 0, device)?;
-        load_run_weights(&model.params, &weights, run)?;
+        let parts = read_pretrained(run, device)?;
+        let mut model = Self::new(parts.config, 0, device)?;
+        if is_reference_folder(run) {
+            check_weights(&parts.weights, &model.parameter_shapes(), run)?;
+        }
+        load_run_weights(&model.params, &parts.weights, run)?;
+        model.unknown_config_fields = parts.unknown_fields;
         Ok(model)
+    }
+
+    /// The `config.json` fields of an authors' folder that dnalm does not know.
+    pub fn unknown_config_fields(&self) -> &[String] {
+        &self.unknown_config_fields
+    }
+
+    /// Each parameter's name and shape.
+    fn parameter_shapes(&self) -> BTreeMap<String, Vec<usize>> {
+        self.params
+            .tensors()
+            .into_iter()
+            .map(|(name, tensor)| (name, tensor.dims().to_vec()))
+            .collect()
+    }
+
+    /// Writes the model as an authors' checkpoint folder (`config.json`,
+    /// `model.safetensors`) that the reference PyTorch code loads, its parameters named
+    /// as `naming` names them.
+    pub fn export(&self, out: &Path, naming: ReferenceNaming) -> crate::Result<()> {
+        write_reference_folder(self.network.config(), &self.weights(), naming, out)
     }
 
     /// Writes a new run folder's `config.json`, `tokenizer.json` and initial weights.

@@ -1,0 +1,62 @@
+//! `dnalm export`: a dnalm MxDNA run (or any MxDNA dnalm opens) as an authors'
+//! checkpoint folder, `config.json` and `model.safetensors`, that the reference PyTorch
+//! code loads (`MxDNAForMaskedLM.from_pretrained(OUT)`).
+
+use std::path::PathBuf;
+
+use anyhow::{bail, Result};
+use clap::{Args, ValueEnum};
+use dnalm_models::Model;
+use dnalm_mxdna::reference_checkpoint::ReferenceNaming;
+
+use crate::model_args::ModelArgs;
+
+/// Arguments of `dnalm export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    model: ModelArgs,
+
+    /// Parameter names of the reference version to write: ad3808d (the commit whose
+    /// weights the authors released) or the full-model branch.
+    #[arg(long, value_enum, default_value_t = NamingArg::Ad3808d)]
+    naming: NamingArg,
+
+    /// The folder to write (must not exist).
+    #[arg(value_name = "OUT")]
+    out: PathBuf,
+}
+
+/// The reference's naming variants on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NamingArg {
+    /// motif_layers, depthwise_conv, norm.norm (commit ad3808d).
+    Ad3808d,
+    /// token_layers, grouped_conv, norm (branch full-model).
+    FullModel,
+}
+
+impl ExportArgs {
+    /// Runs the command.
+    pub fn run(self) -> Result<()> {
+        let loaded = self.model.open()?;
+        let Model::Mxdna(model) = loaded.model() else {
+            bail!(
+                "`{}` is a {} model; dnalm export writes pretrained MxDNA models (the \
+                 authors' layout), which mxdna models are",
+                loaded.path().display(),
+                loaded.kind()
+            );
+        };
+        let naming = match self.naming {
+            NamingArg::Ad3808d => ReferenceNaming::Ad3808d,
+            NamingArg::FullModel => ReferenceNaming::FullModel,
+        };
+        model.export(&self.out, naming)?;
+        eprintln!(
+            "wrote {} (config.json, model.safetensors; {naming:?} names)",
+            self.out.display()
+        );
+        Ok(())
+    }
+}
