@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{repo, stdout_of};
+use common::{failure_of, repo, stdout_of};
 
 #[test]
 fn commands_take_an_authors_folder_and_export_writes_one() {
@@ -56,4 +56,20 @@ fn commands_take_an_authors_folder_and_export_writes_one() {
             .map(str::to_string)
     };
     assert_eq!(auroc(&again), auroc(&scored));
+    let err = failure_of(&["export", "-m", &folder, &exported]);
+    assert!(err.contains("already exists"), "{err}");
+    let evil = repo("crates/mxdna/tests/data/pickle_unknown_class.bin");
+    let hostile = dir.path().join("hostile");
+    std::fs::create_dir(&hostile).unwrap();
+    std::fs::copy(format!("{folder}/config.json"), hostile.join("config.json")).unwrap();
+    std::fs::copy(evil, hostile.join("pytorch_model.bin")).unwrap();
+    let err = failure_of(&[
+        "embed",
+        "-m",
+        &hostile.display().to_string(),
+        "-o",
+        &npy,
+        &test_rows,
+    ]);
+    assert!(err.contains("pytorch_model.bin"), "{err}");
 }
