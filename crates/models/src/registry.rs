@@ -70,7 +70,7 @@ fn open_run(run: &Path, options: &OpenOptions) -> Result<Model> {
     Ok(match kind {
         ModelKind::Lstm | ModelKind::Gpt => Model::TokenLm(TokenLm::load(run, device)?),
         ModelKind::Bert => Model::Bert(MaskedLm::load(run, device)?),
-        ModelKind::Mxdna => Model::Mxdna(MxDnaLm::load(run, device)?),
+        ModelKind::Mxdna => Model::Mxdna(MxDnaLm::open_for_inference(run, device)?),
         ModelKind::BertClassifier => Model::BertClassifier(SequenceClassifier::load(run, device)?),
         ModelKind::BagOfTokens => Model::BagOfTokens(BagOfTokens::load(run, device)?),
         ModelKind::MxdnaClassifier => Model::MxdnaClassifier(MxDnaClassifier::load(run, device)?),

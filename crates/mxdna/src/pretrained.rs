@@ -51,6 +51,17 @@ pub struct PretrainedParts {
     pub unknown_fields: Vec<String>,
 }
 
+/// A weights error while building on a frozen store, named against the folder.
+fn weights_error(run: &Path, err: MxDnaError) -> MxDnaError {
+    match err {
+        MxDnaError::Candle(err) => MxDnaError::Checkpoint {
+            path: run.to_path_buf(),
+            message: err.to_string(),
+        },
+        other => other,
+    }
+}
+
 /// Reads a `dnalm train mxdna` run folder or an authors' checkpoint folder.
 pub fn read_pretrained(run: &Path, device: &Device) -> crate::Result<PretrainedParts> {
     if is_reference_folder(run) {
@@ -80,6 +91,11 @@ pub struct MxDnaLm {
 impl MxDnaLm {
     /// A freshly initialised model drawn from `seed`.
     pub fn new(config: MxDnaConfig, seed: u64, device: &Device) -> crate::Result<Self> {
+        Self::build(config, ParamStore::new(seed, device))
+    }
+
+    /// The network on `params` (fresh, or a frozen store of given weights).
+    fn build(config: MxDnaConfig, mut params: ParamStore) -> crate::Result<Self> {
         if config.vocab_size != NucleotideTokenizer.vocab_size() {
             return Err(MxDnaError::Config(format!(
                 "MxDNA reads single nucleotides: vocab_size must be {}, not {}",
@@ -87,7 +103,6 @@ impl MxDnaLm {
                 config.vocab_size
             )));
         }
-        let mut params = ParamStore::new(seed, device);
         let network = MxDna::new(config, &mut params)?;
         Ok(Self {
             params,
@@ -108,6 +123,21 @@ impl MxDnaLm {
             check_weights(&parts.weights, &model.parameter_shapes(), run)?;
         }
         load_run_weights(&model.params, &parts.weights, run)?;
+        model.unknown_config_fields = parts.unknown_fields;
+        Ok(model)
+    }
+
+    /// Loads a run folder or an authors' folder for inference only: the weights become
+    /// the parameters as they are (no initial draw, no copy), and forward passes keep no
+    /// autograd graph. Such a model cannot be trained.
+    pub fn open_for_inference(run: &Path, device: &Device) -> crate::Result<Self> {
+        let parts = read_pretrained(run, device)?;
+        let mut model = Self::build(parts.config, ParamStore::frozen(parts.weights, device))
+            .map_err(|err| weights_error(run, err))?;
+        model
+            .params
+            .finish()
+            .map_err(|err| weights_error(run, err.into()))?;
         model.unknown_config_fields = parts.unknown_fields;
         Ok(model)
     }
