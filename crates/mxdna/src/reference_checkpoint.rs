@@ -324,7 +324,7 @@ fn shards(index: &Path) -> Result<Vec<PathBuf>> {
 /// One safetensors or PyTorch file.
 fn read_weight_file(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
     if path.extension().is_some_and(|e| e == "safetensors") {
-        return candle_core::safetensors::load(path, device).map_err(|err| error(path, err));
+        return read_safetensors(path, device);
     }
     let tensors = candle_core::pickle::read_all(path).map_err(|err| error(path, err))?;
     if tensors.is_empty() {
@@ -334,6 +334,77 @@ fn read_weight_file(path: &Path, device: &Device) -> Result<HashMap<String, Tens
         .into_iter()
         .map(|(name, tensor)| Ok((name, tensor.to_device(device)?)))
         .collect()
+}
+
+/// The largest safetensors header read (the format's own limit is 100 MB).
+const MAX_HEADER_BYTES: u64 = 100 << 20;
+
+/// A safetensors file read tensor by tensor into the tensors' own storage: the file is
+/// never held whole in memory beside its tensors (candle's `safetensors::load` reads it
+/// whole first, so a load peaks at twice the file), and every size and offset from the
+/// header is checked against the file before anything is allocated from it.
+fn read_safetensors(path: &Path, device: &Device) -> Result<HashMap<String, Tensor>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).map_err(|err| error(path, err))?;
+    let file_len = file.metadata().map_err(|err| error(path, err))?.len();
+    let mut len_bytes = [0u8; 8];
+    file.read_exact(&mut len_bytes)
+        .map_err(|err| error(path, format!("not a safetensors file: {err}")))?;
+    let header_len = u64::from_le_bytes(len_bytes);
+    if header_len > MAX_HEADER_BYTES || 8 + header_len > file_len {
+        return Err(error(
+            path,
+            format!("header of {header_len} bytes does not fit the file"),
+        ));
+    }
+    let mut header = vec![0u8; header_len as usize];
+    file.read_exact(&mut header)
+        .map_err(|err| error(path, err))?;
+    let header: Map<String, Value> = serde_json::from_slice(&header)
+        .map_err(|err| error(path, format!("header is not JSON: {err}")))?;
+    let data_start = 8 + header_len;
+    let mut weights = HashMap::with_capacity(header.len());
+    for (name, info) in &header {
+        if name == "__metadata__" {
+            continue;
+        }
+        let bad = |what: &str| error(path, format!("tensor {name}: {what}"));
+        let dtype = match info["dtype"].as_str() {
+            Some("F32") => DType::F32,
+            Some("F16") => DType::F16,
+            Some("BF16") => DType::BF16,
+            Some("F64") => DType::F64,
+            other => return Err(bad(&format!("dtype {other:?} is not a float type"))),
+        };
+        let shape: Vec<usize> = info["shape"]
+            .as_array()
+            .and_then(|dims| {
+                dims.iter()
+                    .map(|d| d.as_u64().map(|d| d as usize))
+                    .collect()
+            })
+            .ok_or_else(|| bad("no shape"))?;
+        let offsets: Vec<u64> = info["data_offsets"]
+            .as_array()
+            .and_then(|o| o.iter().map(Value::as_u64).collect())
+            .filter(|o: &Vec<u64>| o.len() == 2 && o[0] <= o[1])
+            .ok_or_else(|| bad("no data_offsets"))?;
+        let bytes = offsets[1] - offsets[0];
+        let elements = shape
+            .iter()
+            .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
+            .ok_or_else(|| bad("shape overflows"))?;
+        if elements * dtype.size_in_bytes() as u64 != bytes || data_start + offsets[1] > file_len {
+            return Err(bad("shape, dtype and data_offsets disagree with the file"));
+        }
+        file.seek(SeekFrom::Start(data_start + offsets[0]))
+            .map_err(|err| error(path, err))?;
+        let mut data = vec![0u8; bytes as usize];
+        file.read_exact(&mut data).map_err(|err| error(path, err))?;
+        let tensor = Tensor::from_raw_buffer(&data, dtype, &shape, device)?;
+        weights.insert(name.clone(), tensor);
+    }
+    Ok(weights)
 }
 
 /// Checks `weights` against the names and shapes `expected` by the model, in name

@@ -175,6 +175,14 @@ fn damaged_folders_are_clear_errors() {
     let err = load_error(&truncated);
     assert!(err.contains("pytorch_model.bin"), "{err}");
 
+    let header = broken("header", "full_model_safetensors");
+    let file = header.join("model.safetensors");
+    let mut bytes = std::fs::read(&file).unwrap();
+    bytes[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    std::fs::write(&file, &bytes).unwrap();
+    let err = load_error(&header);
+    assert!(err.contains("does not fit the file"), "{err}");
+
     let shapes = broken("shapes", "full_model_safetensors");
     let config = shapes.join("config.json");
     let text = std::fs::read_to_string(&config).unwrap();
