@@ -25,6 +25,7 @@ use crate::encoder_input::EncoderInput;
 use crate::learnt_tokens::LearntTokenizer;
 use crate::model::MxDnaEncoder;
 use crate::pretrained::read_pretrained;
+use crate::reference_checkpoint::{write_reference_folder, ReferenceNaming};
 
 /// What a fine-tuned MxDNA is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -128,6 +129,54 @@ impl MxDnaClassifier {
             seed.map(|s| s ^ 0xD1B5_4A32_D192_ED03),
         )?;
         Ok((outputs, balance))
+    }
+}
+
+impl MxDnaClassifier {
+    /// Writes the model as an authors' `MxDNAForSequenceClassification` folder
+    /// (`config.json` with `num_labels` and the labels, `model.safetensors`), its encoder
+    /// named as `naming` names it and the head as the reference's (`norm.norm.*`,
+    /// `task_head.dense.*`, `task_head.out_proj.*`).
+    pub fn export(&self, out: &Path, naming: ReferenceNaming) -> crate::Result<()> {
+        let named = self
+            .weights()
+            .into_iter()
+            .map(|(name, tensor)| {
+                let name = match name.strip_prefix("classifier.") {
+                    Some(rest) if rest.starts_with("norm.") => format!("norm.{rest}"),
+                    Some(rest) => format!("task_head.{rest}"),
+                    None => naming.from_dnalm(&name),
+                };
+                (name, tensor)
+            })
+            .collect();
+        let mut fields = serde_json::Map::new();
+        fields.insert(
+            "architectures".into(),
+            serde_json::json!(["MxDNAForSequenceClassification"]),
+        );
+        fields.insert("num_labels".into(), self.config.objective.outputs().into());
+        match &self.config.objective {
+            Objective::Classification { labels } => {
+                let id2label: serde_json::Map<String, serde_json::Value> = labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, label)| (i.to_string(), label.clone().into()))
+                    .collect();
+                let label2id: serde_json::Map<String, serde_json::Value> = labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, label)| (label.clone(), i.into()))
+                    .collect();
+                fields.insert("id2label".into(), id2label.into());
+                fields.insert("label2id".into(), label2id.into());
+                fields.insert("problem_type".into(), "single_label_classification".into());
+            }
+            Objective::Regression => {
+                fields.insert("problem_type".into(), "regression".into());
+            }
+        }
+        write_reference_folder(&self.config.mxdna, &fields, named, out)
     }
 }
 

@@ -160,7 +160,12 @@ impl MxDnaLm {
     /// `model.safetensors`) that the reference PyTorch code loads, its parameters named
     /// as `naming` names them.
     pub fn export(&self, out: &Path, naming: ReferenceNaming) -> crate::Result<()> {
-        write_reference_folder(self.network.config(), &self.weights(), naming, out)
+        let named = self
+            .weights()
+            .into_iter()
+            .map(|(name, tensor)| (naming.from_dnalm(&name), tensor))
+            .collect();
+        write_reference_folder(self.network.config(), &Default::default(), named, out)
     }
 
     /// Writes a new run folder's `config.json`, `tokenizer.json` and initial weights.

@@ -102,7 +102,7 @@ impl ReferenceNaming {
 /// `config.json` fields of the reference's configuration that dnalm does not model
 /// (Hugging Face bookkeeping, or values fixed in MxDNA); they are kept, and checked
 /// where they could contradict the model.
-const KNOWN_FIELDS: [&str; 22] = [
+const KNOWN_FIELDS: [&str; 26] = [
     "architectures",
     "model_type",
     "dtype",
@@ -125,6 +125,10 @@ const KNOWN_FIELDS: [&str; 22] = [
     "num_experts_per_tok",
     "num_motif_groups",
     "output_router_logits",
+    "num_labels",
+    "id2label",
+    "label2id",
+    "problem_type",
 ];
 
 /// The fields of [`MxDnaConfig`], as the reference names them.
@@ -443,9 +447,9 @@ pub fn check_weights(
 }
 
 /// The `config.json` of an export: the model's fields under the reference's names, the
-/// fields the reference's configuration class needs, and `kept` (fields read from an
-/// authors' folder, written back unchanged).
-pub fn reference_config(config: &MxDnaConfig, kept: &Map<String, Value>) -> Result<Value> {
+/// fields the reference's configuration class needs (for `MxDNAForMaskedLM`), then
+/// `overrides` (another architecture's fields) in their place.
+pub fn reference_config(config: &MxDnaConfig, overrides: &Map<String, Value>) -> Result<Value> {
     let mut fields =
         match serde_json::to_value(config).map_err(|err| error(Path::new("config.json"), err))? {
             Value::Object(fields) => fields,
@@ -465,20 +469,22 @@ pub fn reference_config(config: &MxDnaConfig, kept: &Map<String, Value>) -> Resu
         "num_experts_per_tok": 1,
         "num_motif_groups": 1,
     });
-    for (key, value) in defaults.as_object().into_iter().flatten().chain(kept) {
+    for (key, value) in defaults.as_object().into_iter().flatten() {
         fields.entry(key.clone()).or_insert_with(|| value.clone());
     }
+    fields.extend(overrides.clone());
     Ok(Value::Object(fields))
 }
 
-/// Writes `weights` (dnalm names) and `config` as an authors' folder at `out`, its
-/// tensors named as `naming` names them (the expert epsilon stays the model's, in the
-/// `expert_layer_norm_eps` field): `config.json` and `model.safetensors`, written
-/// into `OUT.partial` and renamed into place, so `out` appears whole or not at all.
+/// Writes `weights` (already under the reference's names) and `config` (with
+/// `overrides`, see [`reference_config`]; the expert epsilon stays the model's, in the
+/// `expert_layer_norm_eps` field) as an authors' folder at `out`: `config.json` and
+/// `model.safetensors`, written into `OUT.partial` and renamed into place, so `out`
+/// appears whole or not at all.
 pub fn write_reference_folder(
     config: &MxDnaConfig,
-    weights: &HashMap<String, Tensor>,
-    naming: ReferenceNaming,
+    overrides: &Map<String, Value>,
+    mut named: Vec<(String, Tensor)>,
     out: &Path,
 ) -> Result<()> {
     if out.exists() {
@@ -489,15 +495,11 @@ pub fn write_reference_folder(
         std::fs::remove_dir_all(&partial).map_err(|err| error(&partial, err))?;
     }
     std::fs::create_dir_all(&partial).map_err(|err| error(&partial, err))?;
-    let mut named: Vec<(String, &Tensor)> = weights
-        .iter()
-        .map(|(name, tensor)| (naming.from_dnalm(name), tensor))
-        .collect();
     named.sort_by(|a, b| a.0.cmp(&b.0));
     let metadata = HashMap::from([("format".to_string(), "pt".to_string())]);
     let bytes =
         safetensors::tensor::serialize(named, Some(metadata)).map_err(|err| error(out, err))?;
-    let config_text = serde_json::to_string_pretty(&reference_config(config, &Map::new())?)
+    let config_text = serde_json::to_string_pretty(&reference_config(config, overrides)?)
         .map_err(|err| error(out, err))?;
     for (file, contents) in [
         ("model.safetensors", &bytes[..]),

@@ -159,6 +159,54 @@ fn an_export_is_the_reference_s_own_tensors_under_either_naming() {
 }
 
 #[test]
+fn a_fine_tuned_mxdna_exports_as_the_reference_classifier() {
+    use dnalm_mxdna::classifier::{MxDnaClassifier, MxDnaClassifierConfig};
+    use dnalm_nn::supervised::Objective;
+    let dir = tempfile::tempdir().unwrap();
+    let mxdna = MxDnaLm::load(&fixtures().join("ad3808d_safetensors"), &Device::Cpu)
+        .unwrap()
+        .network()
+        .config()
+        .clone();
+    let config = MxDnaClassifierConfig {
+        mxdna,
+        dropout: 0.1,
+        objective: Objective::Classification {
+            labels: vec!["neg".into(), "pos".into()],
+        },
+    };
+    let model = MxDnaClassifier::new(config, 1, &Device::Cpu).unwrap();
+    let out = dir.path().join("classifier");
+    model.export(&out, ReferenceNaming::FullModel).unwrap();
+    let names: Vec<String> = tensors(&out.join("model.safetensors"))
+        .into_iter()
+        .map(|(name, _, _)| name)
+        .collect();
+    for expected in [
+        "norm.norm.weight",
+        "task_head.dense.weight",
+        "task_head.out_proj.bias",
+        "model.token_layers.0.ffn.ffn.w1.weight",
+    ] {
+        assert!(names.iter().any(|n| n == expected), "missing {expected}");
+    }
+    assert!(!names.iter().any(|n| n.starts_with("classifier.")));
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["architectures"][0], "MxDNAForSequenceClassification");
+    assert_eq!(config["num_labels"], 2);
+    assert_eq!(config["id2label"]["1"], "pos");
+    // What the reference's MxDNAForSequenceClassification made of a dnalm export
+    // (make_classifier_roundtrip.py): the class probabilities of `dnalm predict`.
+    let text = std::fs::read_to_string(fixtures().join("classifier_roundtrip.json")).unwrap();
+    let record: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert!(
+        record["max_probability_difference"].as_f64().unwrap() < 1e-4,
+        "{record}"
+    );
+}
+
+#[test]
 fn damaged_folders_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     let broken = |name: &str, from: &str| {

@@ -1,6 +1,7 @@
-//! `dnalm export`: a dnalm MxDNA run (or any MxDNA dnalm opens) as an authors'
-//! checkpoint folder, `config.json` and `model.safetensors`, that the reference PyTorch
-//! code loads (`MxDNAForMaskedLM.from_pretrained(OUT)`).
+//! `dnalm export`: a dnalm MxDNA run, pretrained or fine-tuned (or any MxDNA dnalm
+//! opens), as an authors' checkpoint folder, `config.json` and `model.safetensors`,
+//! that the reference PyTorch code loads (`MxDNAForMaskedLM` or
+//! `MxDNAForSequenceClassification`).
 
 use std::path::PathBuf;
 
@@ -40,19 +41,20 @@ impl ExportArgs {
     /// Runs the command.
     pub fn run(self) -> Result<()> {
         let loaded = self.model.open()?;
-        let Model::Mxdna(model) = loaded.model() else {
-            bail!(
-                "`{}` is a {} model; dnalm export writes pretrained MxDNA models (the \
-                 authors' layout), which mxdna models are",
-                loaded.path().display(),
-                loaded.kind()
-            );
-        };
         let naming = match self.naming {
             NamingArg::Ad3808d => ReferenceNaming::Ad3808d,
             NamingArg::FullModel => ReferenceNaming::FullModel,
         };
-        model.export(&self.out, naming)?;
+        match loaded.model() {
+            Model::Mxdna(model) => model.export(&self.out, naming)?,
+            Model::MxdnaClassifier(model) => model.export(&self.out, naming)?,
+            _ => bail!(
+                "`{}` is a {} model; dnalm export writes MxDNA models in the authors' \
+                 layout, which mxdna and mxdna-classifier models are",
+                loaded.path().display(),
+                loaded.kind()
+            ),
+        }
         eprintln!(
             "wrote {} (config.json, model.safetensors; {naming:?} names)",
             self.out.display()
