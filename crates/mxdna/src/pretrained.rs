@@ -49,6 +49,8 @@ pub struct PretrainedParts {
     pub weights: HashMap<String, Tensor>,
     /// `config.json` fields dnalm does not know (authors' folders only).
     pub unknown_fields: Vec<String>,
+    /// Every `config.json` field that is not the model's (authors' folders only).
+    pub other_fields: serde_json::Map<String, serde_json::Value>,
 }
 
 /// A weights error while building on a frozen store, named against the folder.
@@ -70,6 +72,7 @@ pub fn read_pretrained(run: &Path, device: &Device) -> crate::Result<PretrainedP
             config: checkpoint.config,
             weights: checkpoint.weights,
             unknown_fields: checkpoint.unknown_fields,
+            other_fields: checkpoint.other_fields,
         });
     }
     let (MxDnaRunConfig::Mxdna(config), _tokenizer, weights) = read_run(run, device)?;
@@ -77,6 +80,7 @@ pub fn read_pretrained(run: &Path, device: &Device) -> crate::Result<PretrainedP
         config,
         weights,
         unknown_fields: Vec::new(),
+        other_fields: serde_json::Map::new(),
     })
 }
 
@@ -86,6 +90,7 @@ pub struct MxDnaLm {
     network: MxDna,
     tokenizer: NucleotideTokenizer,
     unknown_config_fields: Vec<String>,
+    other_config_fields: serde_json::Map<String, serde_json::Value>,
 }
 
 impl MxDnaLm {
@@ -109,6 +114,7 @@ impl MxDnaLm {
             network,
             tokenizer: NucleotideTokenizer,
             unknown_config_fields: Vec::new(),
+            other_config_fields: serde_json::Map::new(),
         })
     }
 
@@ -124,6 +130,7 @@ impl MxDnaLm {
         }
         load_run_weights(&model.params, &parts.weights, run)?;
         model.unknown_config_fields = parts.unknown_fields;
+        model.other_config_fields = parts.other_fields;
         Ok(model)
     }
 
@@ -139,6 +146,7 @@ impl MxDnaLm {
             .finish()
             .map_err(|err| weights_error(run, err.into()))?;
         model.unknown_config_fields = parts.unknown_fields;
+        model.other_config_fields = parts.other_fields;
         Ok(model)
     }
 
@@ -158,14 +166,15 @@ impl MxDnaLm {
 
     /// Writes the model as an authors' checkpoint folder (`config.json`,
     /// `model.safetensors`) that the reference PyTorch code loads, its parameters named
-    /// as `naming` names them.
+    /// as `naming` names them; the `config.json` fields of an authors' folder it was
+    /// read from are written back as they were.
     pub fn export(&self, out: &Path, naming: ReferenceNaming) -> crate::Result<()> {
         let named = self
             .weights()
             .into_iter()
             .map(|(name, tensor)| (naming.from_dnalm(&name), tensor))
             .collect();
-        write_reference_folder(self.network.config(), &Default::default(), named, out)
+        write_reference_folder(self.network.config(), &self.other_config_fields, named, out)
     }
 
     /// Writes a new run folder's `config.json`, `tokenizer.json` and initial weights.

@@ -159,6 +159,9 @@ pub struct ReferenceCheckpoint {
     pub weights: HashMap<String, Tensor>,
     /// `config.json` fields dnalm neither models nor knows (kept, and reported).
     pub unknown_fields: Vec<String>,
+    /// Every `config.json` field that is not one of [`MxDnaConfig`]'s, as read (an
+    /// export writes them back).
+    pub other_fields: Map<String, Value>,
 }
 
 /// Whether `dir` is an authors' (Hugging Face-style) MxDNA folder rather than a dnalm
@@ -201,10 +204,9 @@ impl ReferenceCheckpoint {
             .cloned()
             .collect();
         check_fixed_fields(&fields, &config_path)?;
-        let model_fields: Map<String, Value> = fields
+        let (model_fields, other_fields): (Map<String, Value>, Map<String, Value>) = fields
             .into_iter()
-            .filter(|(k, _)| MODEL_FIELDS.contains(&k.as_str()))
-            .collect();
+            .partition(|(k, _)| MODEL_FIELDS.contains(&k.as_str()));
         let config: MxDnaConfig = serde_json::from_value(Value::Object(model_fields))
             .map_err(|err| error(&config_path, err))?;
         config.check().map_err(|err| error(&config_path, err))?;
@@ -217,6 +219,7 @@ impl ReferenceCheckpoint {
             naming,
             weights,
             unknown_fields,
+            other_fields,
         })
     }
 }

@@ -260,6 +260,14 @@ fn damaged_folders_are_clear_errors() {
     std::fs::write(&config, text.replacen('{', "{\"my_field\": 7,", 1)).unwrap();
     let model = MxDnaLm::load(&unknown, &Device::Cpu).unwrap();
     assert_eq!(model.unknown_config_fields(), ["my_field"]);
+    // Kept: an export writes it back, beside the original's own fields.
+    model
+        .export(&dir.path().join("kept"), ReferenceNaming::FullModel)
+        .unwrap();
+    let text = std::fs::read_to_string(dir.path().join("kept/config.json")).unwrap();
+    let written: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(written["my_field"], 7);
+    assert_eq!(written["transformers_version"], "5.24.0");
 
     let foreign = broken("foreign", "full_model_safetensors");
     let weights =
