@@ -11,9 +11,9 @@ use dnalm_lm::SequenceModel;
 use dnalm_seq::mutation::mutate;
 use dnalm_seq::{seeded_rng, SeqError};
 
-use crate::error::{EvalError, Result};
+use crate::error::Result;
+use crate::perplexity::score_all;
 use rand::Rng;
-use rayon::prelude::*;
 use serde::Serialize;
 
 /// One real sequence and its mutated copy.
@@ -81,32 +81,30 @@ pub fn detect_mutations(
     on_progress: &(dyn Fn(u64) + Sync),
 ) -> Result<MutationResult> {
     let drawn = make_pairs(sequences, max_edits, pairs, seed)?;
-    let outcomes: Vec<[i8; 2]> = drawn
-        .par_iter()
+    // Every real and mutated sequence scored in batches: real ones at 2i, copies at 2i+1.
+    let scored: Vec<&[u8]> = drawn
+        .iter()
+        .flat_map(|pair| [sequences[pair.source], &pair.mutated[..]])
+        .collect();
+    let scores = score_all(model, &scored, &|n| on_progress(n / 2))?;
+    let compare = |real: f64, mutated: f64| -> i8 {
+        match real.partial_cmp(&mutated) {
+            Some(std::cmp::Ordering::Less) => 1,
+            Some(std::cmp::Ordering::Equal) => 0,
+            _ => -1,
+        }
+    };
+    // Lower perplexity wins; higher probability wins (compare negated).
+    let outcomes: Vec<[i8; 2]> = scores
+        .chunks_exact(2)
         .map(|pair| {
-            let score = |seq: &[u8]| {
-                model.score(seq).map_err(|source| EvalError::Score {
-                    index: pair.source,
-                    source,
-                })
-            };
-            let real = score(sequences[pair.source])?;
-            let mutated = score(&pair.mutated)?;
-            on_progress(1);
-            let compare = |real: f64, mutated: f64| -> i8 {
-                match real.partial_cmp(&mutated) {
-                    Some(std::cmp::Ordering::Less) => 1,
-                    Some(std::cmp::Ordering::Equal) => 0,
-                    _ => -1,
-                }
-            };
-            // Lower perplexity wins; higher probability wins (compare negated).
-            Ok([
+            let (real, mutated) = (pair[0], pair[1]);
+            [
                 compare(real.perplexity(), mutated.perplexity()),
                 compare(-real.log_prob, -mutated.log_prob),
-            ])
+            ]
         })
-        .collect::<Result<_>>()?;
+        .collect();
     let share = |column: usize, value: i8| outcomes.iter().filter(|o| o[column] == value).count();
     Ok(MutationResult {
         max_edits,

@@ -116,7 +116,18 @@ pub trait SequenceModel: Send + Sync {
 
     /// Scores a normalised sequence.
     fn score(&self, seq: &[u8]) -> Result<SequenceScore, ScoreError>;
+
+    /// Scores many sequences, in order. Neural models run them through the network
+    /// together (padded, equal to scoring each alone); the default scores them one at a
+    /// time in parallel.
+    fn score_batch(&self, seqs: &[&[u8]]) -> Result<Vec<SequenceScore>, ScoreError> {
+        use rayon::prelude::*;
+        seqs.par_iter().map(|seq| self.score(seq)).collect()
+    }
 }
+
+/// Sequences scored per [`SequenceModel::score_batch`] call by the evaluations.
+pub const SCORE_BATCH: usize = 64;
 
 /// A model that can write new sequences.
 pub trait SequenceGenerator: Send + Sync {

@@ -15,6 +15,7 @@ use dnalm_run::RunDir;
 use dnalm_run::{Parameters, Trainable};
 use dnalm_tokenize::{special, Tokenizer};
 use rand::RngCore;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::gpt::{Gpt, GptConfig};
@@ -152,22 +153,73 @@ impl SequenceModel for TokenLm {
     }
 
     fn score(&self, seq: &[u8]) -> Result<SequenceScore, ScoreError> {
-        let ids = self.tokenizer.encode_with_special(seq).ids;
-        let log_prob = (|| -> candle_core::Result<f64> {
-            let device = self.network.params().device();
-            let n = ids.len();
-            let inputs = Tensor::from_slice(&ids[..n - 1], (1, n - 1), device)?;
-            let targets = Tensor::from_slice(&ids[1..], n - 1, device)?;
-            let logits = self.network.forward(&inputs)?.squeeze(0)?;
-            let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
-            let picked = log_probs.gather(&targets.unsqueeze(1)?, 1)?;
-            picked.sum_all()?.to_dtype(DType::F64)?.to_scalar::<f64>()
-        })()
-        .map_err(ScoreError::new)?;
-        Ok(SequenceScore {
-            log_prob,
-            events: seq.len() + 1,
-        })
+        Ok(self.score_batch(&[seq])?[0])
+    }
+
+    /// Right-padded rows through the network (a causal model's real positions do not
+    /// see the padding after them), the log-probabilities of the real next tokens
+    /// summed per row. The LSTM takes as many rows per pass as keep the logits under
+    /// [`LOGIT_BUDGET`] values: its recurrence is a chain of small products that wider
+    /// batches fill. The decoder takes one row per pass and runs passes in parallel:
+    /// on the CPU it is already compute-bound on one row, and wider passes only add
+    /// memory traffic (measured: README, "Scoring in batches").
+    fn score_batch(&self, seqs: &[&[u8]]) -> Result<Vec<SequenceScore>, ScoreError> {
+        let encoded: Vec<Vec<u32>> = seqs
+            .iter()
+            .map(|seq| self.tokenizer.encode_with_special(seq).ids)
+            .collect();
+        let longest = encoded.iter().map(Vec::len).max().unwrap_or(2).max(2) - 1;
+        let rows_per_pass = match self.network {
+            Network::Lstm(_) => (LOGIT_BUDGET / (longest * self.tokenizer.vocab_size())).max(1),
+            Network::Gpt(_) => 1,
+        };
+        let passes: Vec<Vec<f64>> = encoded
+            .par_chunks(rows_per_pass)
+            .map(|rows| self.next_token_log_probs(rows))
+            .collect::<candle_core::Result<_>>()
+            .map_err(ScoreError::new)?;
+        Ok(seqs
+            .iter()
+            .zip(passes.into_iter().flatten())
+            .map(|(seq, log_prob)| SequenceScore {
+                log_prob,
+                events: seq.len() + 1,
+            })
+            .collect())
+    }
+}
+
+/// Logit values one scoring pass may hold (64 Mi f32: 256 MiB).
+const LOGIT_BUDGET: usize = 64 << 20;
+
+impl TokenLm {
+    /// For each row of ids (`[CLS] tokens [SEP]`), the summed log-probability of every
+    /// token after the first given the ones before it, all rows in one forward pass.
+    fn next_token_log_probs(&self, rows: &[Vec<u32>]) -> candle_core::Result<Vec<f64>> {
+        let device = self.network.params().device();
+        let width = rows.iter().map(Vec::len).max().unwrap_or(2).max(2) - 1;
+        let (mut inputs, mut targets, mut mask) = (Vec::new(), Vec::new(), Vec::new());
+        for row in rows {
+            let n = row.len() - 1;
+            inputs.extend_from_slice(&row[..n]);
+            inputs.resize(inputs.len() + width - n, special::PAD);
+            targets.extend_from_slice(&row[1..]);
+            targets.resize(targets.len() + width - n, special::PAD);
+            mask.extend((0..width).map(|t| if t < n { 1f32 } else { 0.0 }));
+        }
+        let batch = rows.len();
+        let inputs = Tensor::from_vec(inputs, (batch, width), device)?;
+        let targets = Tensor::from_vec(targets, (batch * width, 1), device)?;
+        let mask = Tensor::from_vec(mask, (batch, width), device)?;
+        let logits = self.network.forward(&inputs)?;
+        let vocab = logits.dim(D::Minus1)?;
+        let log_probs =
+            candle_nn::ops::log_softmax(&logits.reshape((batch * width, vocab))?, D::Minus1)?;
+        let picked = log_probs.gather(&targets, 1)?.reshape((batch, width))?;
+        (picked * mask)?
+            .to_dtype(DType::F64)?
+            .sum(1)?
+            .to_vec1::<f64>()
     }
 }
 
@@ -379,5 +431,41 @@ mod tests {
         let generated = model.generate(b"AC", 20, 1.0, &mut dnalm_seq::seeded_rng(2));
         assert!(generated.starts_with(b"AC") && generated.len() <= 22);
         assert!(model.describe().starts_with("GPT 1x8"));
+    }
+
+    #[test]
+    fn batched_scores_equal_one_at_a_time_for_both_networks() {
+        let lstm = NetworkConfig::Lstm(LstmConfig {
+            vocab_size: 9,
+            embed_dim: 4,
+            hidden_size: 6,
+            num_layers: 2,
+        });
+        let gpt = NetworkConfig::Gpt(GptConfig {
+            vocab_size: 9,
+            d_model: 8,
+            num_layers: 1,
+            num_heads: 2,
+            ffn_dim: 16,
+            rope_theta: 10000.0,
+            norm_eps: 1e-5,
+        });
+        let seqs: [&[u8]; 4] = [b"ACGTTGCA", b"GATTACAGATTACAGG", b"T", b"CCGGNACGT"];
+        for config in [lstm, gpt] {
+            let model =
+                TokenLm::new(config, Box::new(NucleotideTokenizer), 3, &Device::Cpu).unwrap();
+            let batched = model.score_batch(&seqs).unwrap();
+            for (seq, together) in seqs.iter().zip(&batched) {
+                let alone = model.score(seq).unwrap();
+                assert_eq!(alone.events, together.events);
+                assert!(
+                    (alone.log_prob - together.log_prob).abs() < 1e-5,
+                    "{}: {} alone, {} in a batch",
+                    String::from_utf8_lossy(seq),
+                    alone.log_prob,
+                    together.log_prob
+                );
+            }
+        }
     }
 }
