@@ -68,7 +68,9 @@ fn open_run(run: &Path, options: &OpenOptions) -> Result<Model> {
     }
     let device = &options.device;
     Ok(match kind {
-        ModelKind::Lstm | ModelKind::Gpt => Model::TokenLm(TokenLm::load(run, device)?),
+        ModelKind::Lstm | ModelKind::Gpt => {
+            Model::TokenLm(TokenLm::open_for_inference(run, device)?)
+        }
         ModelKind::Bert => Model::Bert(MaskedLm::load(run, device)?),
         ModelKind::Mxdna => Model::Mxdna(MxDnaLm::open_for_inference(run, device)?),
         ModelKind::BertClassifier => Model::BertClassifier(SequenceClassifier::load(run, device)?),

@@ -30,6 +30,12 @@ impl Gpt {
     /// A freshly initialised decoder: weights N(0, 0.02), the projections that write
     /// into the residual stream scaled by `1/sqrt(2 layers)` (GPT-2), norms at identity.
     pub fn new(config: GptConfig, seed: u64, device: &Device) -> Result<Self> {
+        Self::on(config, ParamStore::new(seed, device))
+    }
+
+    /// The network on `params`: fresh, or a frozen store of given weights (see
+    /// [`ParamStore::frozen`]).
+    pub fn on(config: GptConfig, mut params: ParamStore) -> Result<Self> {
         let GptConfig {
             vocab_size,
             d_model,
@@ -37,7 +43,6 @@ impl Gpt {
             norm_eps,
             ..
         } = config;
-        let mut params = ParamStore::new(seed, device);
         let std = 0.02;
         let residual_std = std / (2.0 * num_layers as f64).sqrt();
         let embedding = params.normal("embedding.weight", &[vocab_size, d_model], std)?;

@@ -44,13 +44,18 @@ impl LstmLm {
     /// A freshly initialised model: embedding N(0, 1); LSTM weights and biases
     /// U(-1/sqrt(H), 1/sqrt(H)); head U(-1/sqrt(H), 1/sqrt(H)) (PyTorch's defaults).
     pub fn new(config: LstmConfig, seed: u64, device: &Device) -> Result<Self> {
+        Self::on(config, ParamStore::new(seed, device))
+    }
+
+    /// The network on `params`: fresh, or a frozen store of given weights (see
+    /// [`ParamStore::frozen`]).
+    pub fn on(config: LstmConfig, mut params: ParamStore) -> Result<Self> {
         let LstmConfig {
             vocab_size,
             embed_dim,
             hidden_size,
             num_layers,
         } = config;
-        let mut params = ParamStore::new(seed, device);
         let embedding = params.normal("embedding.weight", &[vocab_size, embed_dim], 1.0)?;
         let bound = 1.0 / (hidden_size as f64).sqrt();
         let mut layers = Vec::with_capacity(num_layers);

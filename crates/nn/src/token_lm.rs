@@ -18,6 +18,7 @@ use rand::RngCore;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use crate::error::NnError;
 use crate::gpt::{Gpt, GptConfig};
 use crate::loss::masked_cross_entropy;
 use crate::lstm::{LstmConfig, LstmLm, LstmState};
@@ -88,6 +89,27 @@ impl TokenLm {
         let model = Self::new(config, tokenizer, 0, device)?;
         load_run_weights(model.parameters(), &weights, run)?;
         Ok(model)
+    }
+
+    /// Loads a run folder for inference only: the saved weights become the parameters
+    /// as they are (no draw, no copy) and forward passes keep no autograd graph, so
+    /// scoring a batch holds only what the pass needs. Such a model cannot be trained.
+    pub fn open_for_inference(run: &Path, device: &Device) -> crate::Result<Self> {
+        let (config, tokenizer, weights) = read_run(run, device)?;
+        let params = ParamStore::frozen(weights, device);
+        let weights_error = |err| NnError::run_file(run.join("model.safetensors"), err);
+        let network = match config {
+            NetworkConfig::Lstm(lstm) => {
+                Network::Lstm(LstmLm::on(lstm, params).map_err(weights_error)?)
+            }
+            NetworkConfig::Gpt(gpt) => Network::Gpt(Gpt::on(gpt, params).map_err(weights_error)?),
+        };
+        network.params().finish().map_err(weights_error)?;
+        Ok(Self {
+            network,
+            config,
+            tokenizer,
+        })
     }
 
     /// Writes a new run folder's `config.json`, `tokenizer.json` and initial
