@@ -85,3 +85,41 @@ def load(checkout, nms_module_dir):
     from model_source.modeling_mxdna import MxDNAForMaskedLM
 
     return MxDNAConfig, MxDNAForMaskedLM, BasicUnitNMS
+
+
+# GRCh37 chr20:30000001-30000071 in pieces of 30, 24 and 17 nt (the start of
+# data/sample/chr20_200kb.fa.gz): the inputs of the test fixtures.
+FIXTURE_SEQUENCES = [
+    "AAATAAGGCTTGGAAATTTTCTGGAGTTCT",
+    "ATTATATTCCAACTCTCTGGTTCC",
+    "TGGTGCTATGTGTAACT",
+]
+
+
+def fixture_inputs():
+    """(input_ids, attention_mask, special_tokens_mask) of FIXTURE_SEQUENCES, right-padded."""
+    width = max(len(s) for s in FIXTURE_SEQUENCES) + 2
+    ids = torch.zeros(len(FIXTURE_SEQUENCES), width, dtype=torch.long)
+    for b, seq in enumerate(FIXTURE_SEQUENCES):
+        ids[b, : len(seq) + 2] = torch.tensor([2] + [5 + "ACGT".index(c) for c in seq] + [3])
+    return ids, (ids != 0).long(), ((ids == 2) | (ids == 3) | (ids == 0)).long()
+
+
+# (full-model, ad3808d) pieces of parameter names; the experts' `.norm.` becomes
+# `.norm.norm.` too (see ad3808d_name).
+_AD3808D_PIECES = [
+    ("model.token_layers.", "model.motif_layers."),
+    ("basic_unit_masked_token_embedding", "motif_masked_token_embedding"),
+    ("conversion_layer.input_layernorm.", "conversion_layer.input_layernorm.norm."),
+    ("deform_conv.input_layernorm.", "deform_conv.input_layernorm.norm."),
+    (".grouped_conv.", ".depthwise_conv."),
+]
+
+
+def ad3808d_name(name):
+    """A full-model parameter name as commit ad3808d (and dnalm) names it."""
+    for old, new in _AD3808D_PIECES:
+        name = name.replace(old, new)
+    if ".conv_moe.experts." in name and ".norm." in name and ".norm.norm." not in name:
+        name = name.replace(".norm.", ".norm.norm.")
+    return name

@@ -57,18 +57,7 @@ with torch.no_grad():
     for parameter in model.parameters():
         parameter.add_(0.15 * torch.randn_like(parameter))
 
-# GRCh37 chr20:30000001-30000071 in pieces of 30, 24 and 17 nt (data/sample/chr20_200kb.fa.gz).
-SEQUENCES = [
-    "AAATAAGGCTTGGAAATTTTCTGGAGTTCT",
-    "ATTATATTCCAACTCTCTGGTTCC",
-    "TGGTGCTATGTGTAACT",
-]
-width = max(len(s) for s in SEQUENCES) + 2
-ids = torch.zeros(len(SEQUENCES), width, dtype=torch.long)
-for b, seq in enumerate(SEQUENCES):
-    ids[b, : len(seq) + 2] = torch.tensor([2] + [5 + "ACGT".index(c) for c in seq] + [3])
-attention = (ids != 0).long()
-special = ((ids == 2) | (ids == 3) | (ids == 0)).long()
+ids, attention, special = mxdna_reference.fixture_inputs()
 
 
 def expert_eps(m, eps):
@@ -89,29 +78,22 @@ expert_eps(model, 1e-6)
 _, logits_ad3808d = run(model)
 expert_eps(model, 1e-5)
 
-if OUT.exists():
-    shutil.rmtree(OUT)
-OUT.mkdir()
+FOLDERS = ["full_model_safetensors", "full_model_sharded", "full_model_bin", "full_model_bf16",
+           "ad3808d_safetensors", "ad3808d_bin"]
+OUT.mkdir(exist_ok=True)
+for folder in FOLDERS:  # the round-trip records beside them are kept
+    if (OUT / folder).exists():
+        shutil.rmtree(OUT / folder)
 model.save_pretrained(OUT / "full_model_safetensors", safe_serialization=True)
 model.save_pretrained(OUT / "full_model_sharded", safe_serialization=True, max_shard_size="40KB")
 (OUT / "full_model_bin").mkdir()
 shutil.copy(OUT / "full_model_safetensors" / "config.json", OUT / "full_model_bin" / "config.json")
 torch.save(model.state_dict(), OUT / "full_model_bin" / "pytorch_model.bin")
 
-RENAMES = [
-    ("model.token_layers.", "model.motif_layers."),
-    ("basic_unit_masked_token_embedding", "motif_masked_token_embedding"),
-    ("conversion_layer.input_layernorm.", "conversion_layer.input_layernorm.norm."),
-    ("deform_conv.input_layernorm.", "deform_conv.input_layernorm.norm."),
-    (".grouped_conv.", ".depthwise_conv."),
-]
-renamed = {}
-for name, tensor in model.state_dict().items():
-    for old, new in RENAMES:
-        name = name.replace(old, new)
-    if ".conv_moe.experts." in name and ".norm." in name and ".norm.norm." not in name:
-        name = name.replace(".norm.", ".norm.norm.")
-    renamed[name] = tensor.contiguous()
+renamed = {
+    mxdna_reference.ad3808d_name(name): tensor.contiguous()
+    for name, tensor in model.state_dict().items()
+}
 for folder in ("ad3808d_safetensors", "ad3808d_bin"):
     (OUT / folder).mkdir()
     shutil.copy(OUT / "full_model_safetensors" / "config.json", OUT / folder / "config.json")

@@ -54,19 +54,7 @@ for module in model.modules():
     if type(module).__name__ == "MxDNAConvNet":
         module.norm.eps = 1e-6
 
-# Real sequences: GRCh37 chr20:30000001-30000071 cut into pieces of 30, 24 and 17 nt
-# (the start of data/sample/chr20_200kb.fa.gz).
-SEQUENCES = [
-    "AAATAAGGCTTGGAAATTTTCTGGAGTTCT",
-    "ATTATATTCCAACTCTCTGGTTCC",
-    "TGGTGCTATGTGTAACT",
-]
-width = max(len(s) for s in SEQUENCES) + 2
-ids = torch.zeros(len(SEQUENCES), width, dtype=torch.long)
-for b, seq in enumerate(SEQUENCES):
-    ids[b, : len(seq) + 2] = torch.tensor([2] + [5 + "ACGT".index(c) for c in seq] + [3])
-attention = (ids != 0).long()
-special = ((ids == 2) | (ids == 3) | (ids == 0)).long()
+ids, attention, special = mxdna_reference.fixture_inputs()
 with torch.no_grad():
     inner = model.model(input_ids=ids, attention_mask=attention, special_tokens_mask=special)
     logits = model(input_ids=ids, attention_mask=attention, special_tokens_mask=special).logits
@@ -75,20 +63,10 @@ router = inner.router_logits.detach().numpy().astype(np.float32)
 _, cover = BasicUnitNMS.basic_unit_nms(router, np.array(config.expert_kernel_sizes, dtype=np.int32),
                                        attention.numpy().astype(np.int32))
 
-RENAMES = [
-    ("model.token_layers.", "model.motif_layers."),
-    ("basic_unit_masked_token_embedding", "motif_masked_token_embedding"),
-    ("conversion_layer.input_layernorm.", "conversion_layer.input_layernorm.norm."),
-    ("deform_conv.input_layernorm.", "deform_conv.input_layernorm.norm."),
-    (".grouped_conv.", ".depthwise_conv."),
-]
-weights = {}
-for name, tensor in model.state_dict().items():
-    for old, new in RENAMES:
-        name = name.replace(old, new)
-    if ".conv_moe.experts." in name and ".norm." in name and ".norm.norm." not in name:
-        name = name.replace(".norm.", ".norm.norm.")
-    weights[name] = tensor.float().contiguous()
+weights = {
+    mxdna_reference.ad3808d_name(name): tensor.float().contiguous()
+    for name, tensor in model.state_dict().items()
+}
 save_file(weights, str(HERE / "mxdna_parity_weights.safetensors"))
 save_file(
     {
