@@ -33,7 +33,8 @@ impl Default for OpenOptions {
     }
 }
 
-/// Opens an n-gram file or a run folder of any kind.
+/// Opens an n-gram file or a run folder of any kind, for inference: neural weights are
+/// frozen (no autograd graph; such models are not trained further).
 pub fn open(path: &Path, options: &OpenOptions) -> Result<LoadedModel> {
     let model = if path.is_dir() {
         open_run(path, options)?
@@ -71,11 +72,15 @@ fn open_run(run: &Path, options: &OpenOptions) -> Result<Model> {
         ModelKind::Lstm | ModelKind::Gpt => {
             Model::TokenLm(TokenLm::open_for_inference(run, device)?)
         }
-        ModelKind::Bert => Model::Bert(MaskedLm::load(run, device)?),
+        ModelKind::Bert => Model::Bert(MaskedLm::open_for_inference(run, device)?),
         ModelKind::Mxdna => Model::Mxdna(MxDnaLm::open_for_inference(run, device)?),
-        ModelKind::BertClassifier => Model::BertClassifier(SequenceClassifier::load(run, device)?),
-        ModelKind::BagOfTokens => Model::BagOfTokens(BagOfTokens::load(run, device)?),
-        ModelKind::MxdnaClassifier => Model::MxdnaClassifier(MxDnaClassifier::load(run, device)?),
+        ModelKind::BertClassifier => {
+            Model::BertClassifier(SequenceClassifier::open_for_inference(run, device)?)
+        }
+        ModelKind::BagOfTokens => Model::BagOfTokens(BagOfTokens::open_for_inference(run, device)?),
+        ModelKind::MxdnaClassifier => {
+            Model::MxdnaClassifier(MxDnaClassifier::open_for_inference(run, device)?)
+        }
         ModelKind::Ngram => {
             return Err(ModelsError::NotAModel {
                 path: run.to_path_buf(),

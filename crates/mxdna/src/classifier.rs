@@ -12,7 +12,7 @@ use candle_core::{Device, Tensor};
 use dnalm_nn::embedding::{EmbedOptions, SequenceEmbedder};
 use dnalm_nn::heads::{ClassifierHead, Pooling};
 use dnalm_nn::params::ParamStore;
-use dnalm_nn::run_files::{load_run_weights, read_run, write_run};
+use dnalm_nn::run_files::{open_frozen, write_run};
 use dnalm_nn::supervised::{split_labelled, InputRows, Objective, SequencePredictor};
 use dnalm_nn::token_rows::TokenRows;
 use dnalm_nn::NnError;
@@ -61,7 +61,11 @@ impl MxDnaClassifier {
         seed: u64,
         device: &Device,
     ) -> candle_core::Result<Self> {
-        let mut params = ParamStore::new(seed, device);
+        Self::on(config, ParamStore::new(seed, device))
+    }
+
+    /// The model on `params` (fresh, or a frozen store of given weights).
+    fn on(config: MxDnaClassifierConfig, mut params: ParamStore) -> candle_core::Result<Self> {
         let encoder = MxDnaEncoder::new(config.mxdna.clone(), &mut params)?;
         let head = ClassifierHead::new(
             &mut params,
@@ -103,13 +107,17 @@ impl MxDnaClassifier {
         Ok(model)
     }
 
-    /// Loads a fine-tuned run folder.
-    pub fn load(run: &Path, device: &Device) -> crate::Result<Self> {
-        let (MxDnaClassifierRunConfig::MxdnaClassifier(config), _, weights) =
-            read_run(run, device)?;
-        let model = Self::new(config, 0, device)?;
-        load_run_weights(&model.params, &weights, run)?;
-        Ok(model)
+    /// Loads a fine-tuned run folder for inference only (frozen weights, no autograd
+    /// graph; see [`open_frozen`]).
+    pub fn open_for_inference(run: &Path, device: &Device) -> crate::Result<Self> {
+        Ok(open_frozen(
+            run,
+            device,
+            |MxDnaClassifierRunConfig::MxdnaClassifier(config), _tokenizer, params| {
+                Self::on(config, params)
+            },
+            |model: &Self| &model.params,
+        )?)
     }
 
     /// Raw outputs and the balancing loss for input rows; router noise and dropout
@@ -313,7 +321,7 @@ mod tests {
 
         let fine_tuned = RunDir::create(&dir.path().join("ft")).unwrap();
         model.save_run(&fine_tuned).unwrap();
-        let loaded = MxDnaClassifier::load(fine_tuned.path(), &Device::Cpu).unwrap();
+        let loaded = MxDnaClassifier::open_for_inference(fine_tuned.path(), &Device::Cpu).unwrap();
         assert_eq!(
             loaded.predict(&inputs, 8).unwrap(),
             model.predict(&inputs, 8).unwrap()

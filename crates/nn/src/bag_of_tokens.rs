@@ -14,10 +14,9 @@ use dnalm_run::{Parameters, RunDir, Trainable};
 use dnalm_tokenize::{special, Tokenizer};
 use serde::{Deserialize, Serialize};
 
-use crate::error::NnError;
 use crate::params::ParamStore;
 use crate::predictor_run::PredictorConfig;
-use crate::run_files::{load_run_weights, read_run, write_run};
+use crate::run_files::{open_frozen, write_run};
 use crate::supervised::{split_labelled, InputRows, Objective, SequencePredictor};
 use crate::transformer_layer::linear;
 
@@ -41,18 +40,20 @@ pub struct BagOfTokens {
 }
 
 impl BagOfTokens {
-    /// Loads a fine-tuned run folder (`config.json` of model `bag-of-tokens`).
-    pub fn load(run: &Path, device: &Device) -> crate::Result<Self> {
-        let (config, tokenizer, weights) = read_run::<PredictorConfig>(run, device)?;
-        let PredictorConfig::BagOfTokens(config) = config else {
-            return Err(NnError::run_file(
-                run.join("config.json"),
-                "not a bag-of-tokens model",
-            ));
-        };
-        let model = Self::new(config, tokenizer, device)?;
-        load_run_weights(&model.params, &weights, run)?;
-        Ok(model)
+    /// Loads a fine-tuned run folder for inference only (frozen weights; see
+    /// [`open_frozen`]).
+    pub fn open_for_inference(run: &Path, device: &Device) -> crate::Result<Self> {
+        open_frozen(
+            run,
+            device,
+            |config: PredictorConfig, tokenizer, params| match config {
+                PredictorConfig::BagOfTokens(config) => Self::on(config, tokenizer, params),
+                PredictorConfig::BertClassifier(_) => {
+                    candle_core::bail!("not a bag-of-tokens model")
+                }
+            },
+            |model: &Self| &model.params,
+        )
     }
 
     /// A model with zero weights (the loss is convex; no random start is needed).
@@ -61,7 +62,15 @@ impl BagOfTokens {
         tokenizer: Box<dyn Tokenizer>,
         device: &Device,
     ) -> candle_core::Result<Self> {
-        let mut params = ParamStore::new(0, device);
+        Self::on(config, tokenizer, ParamStore::new(0, device))
+    }
+
+    /// The model on `params` (fresh, or a frozen store of given weights).
+    fn on(
+        config: BagOfTokensConfig,
+        tokenizer: Box<dyn Tokenizer>,
+        mut params: ParamStore,
+    ) -> candle_core::Result<Self> {
         let outputs = config.objective.outputs();
         let weight = params.zeros("linear.weight", &[outputs, tokenizer.vocab_size()])?;
         let bias = params.zeros("linear.bias", &[outputs])?;

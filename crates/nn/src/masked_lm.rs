@@ -26,7 +26,7 @@ use crate::masked_scoring::{
     flat_positions, padded_batch, pseudo_log_likelihood, split_rows, MaskedPredictor,
 };
 use crate::params::ParamStore;
-use crate::run_files::{load_run_weights, read_run, write_run};
+use crate::run_files::{load_run_weights, open_frozen, read_run, write_run};
 
 /// What `config.json` of a masked-LM run holds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -63,13 +63,21 @@ pub fn row_lengths(rows: &Tensor) -> candle_core::Result<Vec<usize>> {
 impl MaskedLm {
     /// A freshly initialised model (the encoder's vocabulary is the tokenizer's).
     pub fn new(
-        mut config: EncoderConfig,
+        config: EncoderConfig,
         tokenizer: Box<dyn Tokenizer>,
         seed: u64,
         device: &Device,
     ) -> candle_core::Result<Self> {
+        Self::on(config, tokenizer, ParamStore::new(seed, device))
+    }
+
+    /// The model on `params` (fresh, or a frozen store of given weights).
+    fn on(
+        mut config: EncoderConfig,
+        tokenizer: Box<dyn Tokenizer>,
+        mut params: ParamStore,
+    ) -> candle_core::Result<Self> {
         config.vocab_size = tokenizer.vocab_size();
-        let mut params = ParamStore::new(seed, device);
         let encoder = Encoder::new(config, &mut params)?;
         let head = MlmHead::new(
             &mut params,
@@ -93,6 +101,17 @@ impl MaskedLm {
         let model = Self::new(config, tokenizer, 0, device)?;
         load_run_weights(&model.params, &weights, run)?;
         Ok(model)
+    }
+
+    /// Loads a run folder for inference only (frozen weights, no autograd graph; see
+    /// [`open_frozen`]).
+    pub fn open_for_inference(run: &Path, device: &Device) -> crate::Result<Self> {
+        open_frozen(
+            run,
+            device,
+            |MaskedLmConfig::Bert(config), tokenizer, params| Self::on(config, tokenizer, params),
+            |model: &Self| &model.params,
+        )
     }
 
     /// Writes a new run folder's `config.json`, `tokenizer.json` and initial weights.

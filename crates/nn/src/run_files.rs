@@ -11,6 +11,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::{NnError, Result};
+use crate::params::ParamStore;
 
 /// What a run folder holds: configuration, tokenizer, weights by name.
 pub type RunContents<C> = (C, Box<dyn Tokenizer>, HashMap<String, Tensor>);
@@ -39,6 +40,24 @@ pub fn load_run_weights(
     params
         .load_weights(weights)
         .map_err(|err| NnError::run_file(run.join("model.safetensors"), err))
+}
+
+/// A model of a run folder, for inference: `build` makes it from the run's
+/// configuration and tokenizer on a frozen store of its weights
+/// ([`ParamStore::frozen`]: no draw, no copy, no autograd graph), and every weight must
+/// have been taken (`params` finds the model's store).
+pub fn open_frozen<C: DeserializeOwned, M>(
+    run: &Path,
+    device: &Device,
+    build: impl FnOnce(C, Box<dyn Tokenizer>, ParamStore) -> candle_core::Result<M>,
+    params: impl Fn(&M) -> &ParamStore,
+) -> Result<M> {
+    let (config, tokenizer, weights) = read_run::<C>(run, device)?;
+    let weights_error = |err| NnError::run_file(run.join("model.safetensors"), err);
+    let model =
+        build(config, tokenizer, ParamStore::frozen(weights, device)).map_err(weights_error)?;
+    params(&model).finish().map_err(weights_error)?;
+    Ok(model)
 }
 
 /// Writes a new run folder's configuration, tokenizer and initial weights.

@@ -16,7 +16,7 @@ use crate::heads::{ClassifierHead, Pooling};
 use crate::masked_lm::{row_lengths, MaskedLmConfig};
 use crate::params::ParamStore;
 use crate::predictor_run::PredictorConfig;
-use crate::run_files::{load_run_weights, read_run, write_run};
+use crate::run_files::{open_frozen, read_run, write_run};
 use crate::supervised::{split_labelled, InputRows, Objective, SequencePredictor};
 use crate::token_rows::TokenRows;
 
@@ -45,13 +45,21 @@ pub struct SequenceClassifier {
 impl SequenceClassifier {
     /// A freshly initialised model (the encoder's vocabulary is the tokenizer's).
     pub fn new(
-        mut config: ClassifierConfig,
+        config: ClassifierConfig,
         tokenizer: Box<dyn Tokenizer>,
         seed: u64,
         device: &Device,
     ) -> candle_core::Result<Self> {
+        Self::on(config, tokenizer, ParamStore::new(seed, device))
+    }
+
+    /// The model on `params` (fresh, or a frozen store of given weights).
+    fn on(
+        mut config: ClassifierConfig,
+        tokenizer: Box<dyn Tokenizer>,
+        mut params: ParamStore,
+    ) -> candle_core::Result<Self> {
         config.encoder.vocab_size = tokenizer.vocab_size();
-        let mut params = ParamStore::new(seed, device);
         let encoder = Encoder::new(config.encoder, &mut params)?;
         let head = ClassifierHead::new(
             &mut params,
@@ -100,18 +108,20 @@ impl SequenceClassifier {
         &self.config
     }
 
-    /// Loads a fine-tuned run folder (`config.json` of model `bert-classifier`).
-    pub fn load(run: &Path, device: &Device) -> crate::Result<Self> {
-        let (config, tokenizer, weights) = read_run::<PredictorConfig>(run, device)?;
-        let PredictorConfig::BertClassifier(config) = config else {
-            return Err(NnError::run_file(
-                run.join("config.json"),
-                "not an encoder classifier",
-            ));
-        };
-        let model = Self::new(config, tokenizer, 0, device)?;
-        load_run_weights(&model.params, &weights, run)?;
-        Ok(model)
+    /// Loads a fine-tuned run folder for inference only (frozen weights, no autograd
+    /// graph; see [`open_frozen`]).
+    pub fn open_for_inference(run: &Path, device: &Device) -> crate::Result<Self> {
+        open_frozen(
+            run,
+            device,
+            |config: PredictorConfig, tokenizer, params| match config {
+                PredictorConfig::BertClassifier(config) => Self::on(config, tokenizer, params),
+                PredictorConfig::BagOfTokens(_) => {
+                    candle_core::bail!("not an encoder classifier")
+                }
+            },
+            |model: &Self| &model.params,
+        )
     }
 
     /// The encoder.

@@ -18,12 +18,11 @@ use rand::RngCore;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::error::NnError;
 use crate::gpt::{Gpt, GptConfig};
 use crate::loss::masked_cross_entropy;
 use crate::lstm::{LstmConfig, LstmLm, LstmState};
 use crate::params::ParamStore;
-use crate::run_files::{load_run_weights, read_run, write_run};
+use crate::run_files::{load_run_weights, open_frozen, read_run, write_run};
 
 /// What `config.json` of a language-model run holds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -72,9 +71,18 @@ impl TokenLm {
         seed: u64,
         device: &Device,
     ) -> candle_core::Result<Self> {
+        Self::on(config, tokenizer, ParamStore::new(seed, device))
+    }
+
+    /// The model on `params` (fresh, or a frozen store of given weights).
+    fn on(
+        config: NetworkConfig,
+        tokenizer: Box<dyn Tokenizer>,
+        params: ParamStore,
+    ) -> candle_core::Result<Self> {
         let network = match config {
-            NetworkConfig::Lstm(lstm) => Network::Lstm(LstmLm::new(lstm, seed, device)?),
-            NetworkConfig::Gpt(gpt) => Network::Gpt(Gpt::new(gpt, seed, device)?),
+            NetworkConfig::Lstm(lstm) => Network::Lstm(LstmLm::on(lstm, params)?),
+            NetworkConfig::Gpt(gpt) => Network::Gpt(Gpt::on(gpt, params)?),
         };
         Ok(Self {
             network,
@@ -95,21 +103,7 @@ impl TokenLm {
     /// as they are (no draw, no copy) and forward passes keep no autograd graph, so
     /// scoring a batch holds only what the pass needs. Such a model cannot be trained.
     pub fn open_for_inference(run: &Path, device: &Device) -> crate::Result<Self> {
-        let (config, tokenizer, weights) = read_run(run, device)?;
-        let params = ParamStore::frozen(weights, device);
-        let weights_error = |err| NnError::run_file(run.join("model.safetensors"), err);
-        let network = match config {
-            NetworkConfig::Lstm(lstm) => {
-                Network::Lstm(LstmLm::on(lstm, params).map_err(weights_error)?)
-            }
-            NetworkConfig::Gpt(gpt) => Network::Gpt(Gpt::on(gpt, params).map_err(weights_error)?),
-        };
-        network.params().finish().map_err(weights_error)?;
-        Ok(Self {
-            network,
-            config,
-            tokenizer,
-        })
+        open_frozen(run, device, Self::on, |model: &Self| model.network.params())
     }
 
     /// Writes a new run folder's `config.json`, `tokenizer.json` and initial
