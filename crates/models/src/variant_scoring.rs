@@ -4,7 +4,7 @@
 //! resolution through its own LM head).
 
 use dnalm_lm::{ScoreError, SequenceModel};
-use dnalm_nn::masked_scoring::{masked_marginal, MaskedPredictor};
+use dnalm_nn::masked_scoring::{masked_marginal, masked_marginals, MaskedPredictor};
 
 /// How a model scores variants.
 #[derive(Clone, Copy)]
@@ -36,4 +36,26 @@ impl VariantScoring<'_> {
             }
         }
     }
+
+    /// The scores of many variants `(reference, alternate)`, in order, run through the
+    /// network together: an autoregressive model scores all alleles in batches, a
+    /// masked model runs the masked rows [`MASKED_ROWS_PER_PASS`] at a time.
+    pub fn score_batch(&self, variants: &[(&[u8], &[u8])]) -> Result<Vec<f64>, ScoreError> {
+        match self {
+            VariantScoring::LikelihoodRatio(model) => {
+                let alleles: Vec<&[u8]> = variants.iter().flat_map(|(r, a)| [*r, *a]).collect();
+                let scores = model.score_batch(&alleles)?;
+                Ok(scores
+                    .chunks_exact(2)
+                    .map(|pair| pair[1].log_prob - pair[0].log_prob)
+                    .collect())
+            }
+            VariantScoring::MaskedMarginal(model) => {
+                masked_marginals(*model, variants, MASKED_ROWS_PER_PASS).map_err(ScoreError::new)
+            }
+        }
+    }
 }
+
+/// Masked rows per forward pass when scoring variants in batches.
+pub const MASKED_ROWS_PER_PASS: usize = 32;

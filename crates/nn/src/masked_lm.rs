@@ -285,7 +285,7 @@ mod tests {
     use dnalm_tokenize::KmerTokenizer;
 
     use super::*;
-    use crate::masked_scoring::masked_marginal;
+    use crate::masked_scoring::{masked_marginal, masked_marginals};
     use crate::token_rows::TokenRows;
 
     fn tiny(tokenizer: Box<dyn Tokenizer>) -> MaskedLm {
@@ -350,5 +350,37 @@ mod tests {
         dnalm_train::trainer::fit_one_batch(&model, &batch, 30, 3e-3).unwrap();
         let after = model.evaluate(&rows, width, 4).unwrap();
         assert!(after < before - 0.5, "masked-LM loss {before} -> {after}");
+    }
+
+    #[test]
+    fn batched_masked_marginals_equal_one_at_a_time() {
+        let model = tiny(Box::new(KmerTokenizer::new(3, true).unwrap()));
+        let reference = b"ACGTTGCAACGTAGGCTTACG".to_vec();
+        let mut substitution = reference.clone();
+        substitution[10] = b'T';
+        let mut deletion = reference.clone();
+        deletion.remove(4);
+        let mut insertion = reference.clone();
+        insertion.insert(15, b'G');
+        let short = b"GATTACA".to_vec();
+        let mut short_alt = short.clone();
+        short_alt[3] = b'C';
+        let variants: Vec<(&[u8], &[u8])> = vec![
+            (&reference, &substitution),
+            (&reference, &deletion),
+            (&reference, &reference),
+            (&insertion, &reference),
+            (&short, &short_alt),
+        ];
+        for rows_per_pass in [1, 3, 32] {
+            let batched = masked_marginals(&model, &variants, rows_per_pass).unwrap();
+            for ((r, a), together) in variants.iter().zip(&batched) {
+                let alone = masked_marginal(&model, r, a).unwrap();
+                assert!(
+                    (alone - together).abs() < 1e-5,
+                    "{alone} alone, {together} batched"
+                );
+            }
+        }
     }
 }

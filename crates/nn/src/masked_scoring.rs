@@ -1,7 +1,8 @@
 //! Zero-shot scores from any masked language model, written once against
 //! [`MaskedPredictor`] (a tokenizer plus log-probabilities at hidden positions), so the
 //! BERT-style encoders and MxDNA share them: the masked marginal of a variant
-//! ([`masked_marginal`], Meier et al. 2021) and the pseudo-log-likelihood of a sequence
+//! ([`masked_marginal`], Meier et al. 2021; many at once: [`masked_marginals`]) and the
+//! pseudo-log-likelihood of a sequence
 //! ([`pseudo_log_likelihood`], Salazar et al. 2020).
 //!
 //! The helpers [`padded_batch`], [`flat_positions`] and [`split_rows`] are what an
@@ -77,63 +78,156 @@ pub fn masked_marginal(
     reference: &[u8],
     alternate: &[u8],
 ) -> Result<f64> {
-    if reference == alternate {
-        return Ok(0.0);
+    Ok(masked_marginals(model, &[(reference, alternate)], 1)?[0])
+}
+
+/// [`masked_marginal`] of many variants `(reference, alternate)`, their masked rows
+/// run through the network `rows_per_pass` at a time (right-padded; equal to scoring
+/// each alone).
+pub fn masked_marginals(
+    model: &dyn MaskedPredictor,
+    variants: &[(&[u8], &[u8])],
+    rows_per_pass: usize,
+) -> Result<Vec<f64>> {
+    let queries: Vec<MarginalQuery> = variants
+        .iter()
+        .map(|(reference, alternate)| MarginalQuery::new(model.tokenizer(), reference, alternate))
+        .collect();
+    let rows: Vec<&MaskedRow> = queries.iter().flat_map(MarginalQuery::rows).collect();
+    let mut log_probs = Vec::with_capacity(rows.len());
+    for chunk in rows.chunks(rows_per_pass.max(1)) {
+        let inputs: Vec<Vec<u32>> = chunk.iter().map(|row| row.input.clone()).collect();
+        let positions: Vec<Vec<usize>> = chunk.iter().map(|row| row.positions.clone()).collect();
+        log_probs.extend(model.masked_log_probs(&inputs, &positions)?);
     }
-    let prefix = reference
+    let mut log_probs = log_probs.iter();
+    Ok(queries
         .iter()
-        .zip(alternate)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let room = reference.len().min(alternate.len()) - prefix;
-    let suffix = reference
-        .iter()
-        .rev()
-        .zip(alternate.iter().rev())
-        .take(room)
-        .take_while(|(a, b)| a == b)
-        .count();
-    let masked = |seq: &[u8]| -> (Vec<u32>, Vec<u32>, Vec<usize>) {
-        let region = prefix..seq.len() - suffix;
-        // An empty region (the other allele's insertion) takes its two neighbours.
-        let region = if region.is_empty() {
-            prefix.saturating_sub(1)..(prefix + 1).min(seq.len())
-        } else {
-            region
-        };
-        let encoding = model.tokenizer().encode_with_special(seq);
-        let positions: Vec<usize> = (0..encoding.len())
-            .filter(|&i| {
-                let span = &encoding.spans[i];
-                !span.is_empty() && span.start < region.end && region.start < span.end
-            })
-            .collect();
-        let mut input = encoding.ids.clone();
-        for &i in &positions {
-            input[i] = special::MASK;
-        }
-        (input, encoding.ids, positions)
-    };
-    let (ref_input, ref_ids, ref_positions) = masked(reference);
-    let (alt_input, alt_ids, alt_positions) = masked(alternate);
-    let log_probs = |input: Vec<u32>, positions: &[usize]| -> Result<Vec<Vec<f32>>> {
-        let mut rows = model.masked_log_probs(&[input], &[positions.to_vec()])?;
-        Ok(rows.pop().unwrap_or_default())
-    };
-    let total = |rows: &[Vec<f32>], positions: &[usize], ids: &[u32]| -> f64 {
-        rows.iter()
-            .zip(positions)
-            .map(|(row, &i)| f64::from(row[ids[i] as usize]))
+        .map(|query| match query {
+            MarginalQuery::Same => 0.0,
+            MarginalQuery::OneContext {
+                reference,
+                alternate,
+            } => {
+                let rows = log_probs.next().map_or(&[][..], Vec::as_slice);
+                alternate.total(rows) - reference.total(rows)
+            }
+            MarginalQuery::TwoContexts {
+                reference,
+                alternate,
+            } => {
+                let ref_rows = log_probs.next().map_or(&[][..], Vec::as_slice);
+                let alt_rows = log_probs.next().map_or(&[][..], Vec::as_slice);
+                alternate.total(alt_rows) - reference.total(ref_rows)
+            }
+        })
+        .collect())
+}
+
+/// One allele's encoding with the tokens over the change masked.
+struct MaskedRow {
+    /// The ids with the masked positions as `[MASK]`.
+    input: Vec<u32>,
+    /// The allele's own ids.
+    ids: Vec<u32>,
+    /// The masked positions.
+    positions: Vec<usize>,
+}
+
+impl MaskedRow {
+    /// `sum log p(own token)` at the masked positions, from the log-probabilities the
+    /// network gave there (row per position, as [`MaskedPredictor::masked_log_probs`]).
+    fn total(&self, log_probs: &[Vec<f32>]) -> f64 {
+        log_probs
+            .iter()
+            .zip(&self.positions)
+            .map(|(row, &i)| f64::from(row[self.ids[i] as usize]))
             .sum()
-    };
-    let same_context = alt_input == ref_input && alt_positions == ref_positions;
-    let ref_rows = log_probs(ref_input, &ref_positions)?;
-    let alt_rows = if same_context {
-        ref_rows.clone()
-    } else {
-        log_probs(alt_input, &alt_positions)?
-    };
-    Ok(total(&alt_rows, &alt_positions, &alt_ids) - total(&ref_rows, &ref_positions, &ref_ids))
+    }
+}
+
+/// What a variant needs from the network: nothing (the alleles are equal), one masked
+/// row both alleles share (their masked inputs are the same), or one row each.
+enum MarginalQuery {
+    Same,
+    OneContext {
+        reference: MaskedRow,
+        alternate: MaskedRow,
+    },
+    TwoContexts {
+        reference: MaskedRow,
+        alternate: MaskedRow,
+    },
+}
+
+impl MarginalQuery {
+    fn new(tokenizer: &dyn Tokenizer, reference: &[u8], alternate: &[u8]) -> Self {
+        if reference == alternate {
+            return Self::Same;
+        }
+        let prefix = reference
+            .iter()
+            .zip(alternate)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let room = reference.len().min(alternate.len()) - prefix;
+        let suffix = reference
+            .iter()
+            .rev()
+            .zip(alternate.iter().rev())
+            .take(room)
+            .take_while(|(a, b)| a == b)
+            .count();
+        let masked = |seq: &[u8]| -> MaskedRow {
+            let region = prefix..seq.len() - suffix;
+            // An empty region (the other allele's insertion) takes its two neighbours.
+            let region = if region.is_empty() {
+                prefix.saturating_sub(1)..(prefix + 1).min(seq.len())
+            } else {
+                region
+            };
+            let encoding = tokenizer.encode_with_special(seq);
+            let positions: Vec<usize> = (0..encoding.len())
+                .filter(|&i| {
+                    let span = &encoding.spans[i];
+                    !span.is_empty() && span.start < region.end && region.start < span.end
+                })
+                .collect();
+            let mut input = encoding.ids.clone();
+            for &i in &positions {
+                input[i] = special::MASK;
+            }
+            MaskedRow {
+                input,
+                ids: encoding.ids,
+                positions,
+            }
+        };
+        let (reference, alternate) = (masked(reference), masked(alternate));
+        if reference.input == alternate.input && reference.positions == alternate.positions {
+            Self::OneContext {
+                reference,
+                alternate,
+            }
+        } else {
+            Self::TwoContexts {
+                reference,
+                alternate,
+            }
+        }
+    }
+
+    /// The rows to run, in the order [`masked_marginals`] reads their results.
+    fn rows(&self) -> Vec<&MaskedRow> {
+        match self {
+            Self::Same => Vec::new(),
+            Self::OneContext { reference, .. } => vec![reference],
+            Self::TwoContexts {
+                reference,
+                alternate,
+            } => vec![reference, alternate],
+        }
+    }
 }
 
 /// The pseudo-log-likelihood of a normalised sequence: every token masked in turn (one

@@ -15,7 +15,6 @@ use dnalm_eval::classification::binary_auroc;
 use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::table::TableColumns;
 use dnalm_seq::SeqRecord;
-use rayon::prelude::*;
 
 use crate::model_args::ModelArgs;
 use crate::progress;
@@ -51,6 +50,9 @@ pub struct VariantArgs {
     table: PathBuf,
 }
 
+/// Variants handed to the scorer at a time (its batches run inside).
+const VARIANTS_PER_CALL: usize = 256;
+
 /// The reference and alternate records of a variant table (the same rows read twice,
 /// once per sequence column).
 fn read_variants(args: &VariantArgs) -> Result<(Vec<SeqRecord>, Vec<SeqRecord>)> {
@@ -80,21 +82,34 @@ impl VariantArgs {
             bail!("{}: the table has no variants", self.table.display());
         }
         let bar = progress::count_bar(references.len() as u64, "variants scored");
-        let scores: Vec<f64> = references
-            .par_iter()
-            .zip(&alternates)
-            .map(|(reference, alternate)| {
-                let score = scorer.score(&reference.seq, &alternate.seq).map_err(|err| {
-                    anyhow::anyhow!(
-                        "{}: variant '{}': {err}",
-                        self.table.display(),
-                        reference.id
-                    )
-                });
-                bar.inc(1);
-                score
-            })
-            .collect::<Result<_>>()?;
+        let mut scores: Vec<f64> = Vec::with_capacity(references.len());
+        for (refs, alts) in references
+            .chunks(VARIANTS_PER_CALL)
+            .zip(alternates.chunks(VARIANTS_PER_CALL))
+        {
+            let pairs: Vec<(&[u8], &[u8])> = refs
+                .iter()
+                .zip(alts)
+                .map(|(r, a)| (&r.seq[..], &a.seq[..]))
+                .collect();
+            match scorer.score_batch(&pairs) {
+                Ok(batch) => scores.extend(batch),
+                // Find the variant the batch failed on, to name it.
+                Err(_) => {
+                    for ((reference, alternate), record) in pairs.iter().zip(refs) {
+                        let score = scorer.score(reference, alternate).map_err(|err| {
+                            anyhow::anyhow!(
+                                "{}: variant '{}': {err}",
+                                self.table.display(),
+                                record.id
+                            )
+                        })?;
+                        scores.push(score);
+                    }
+                }
+            }
+            bar.inc(refs.len() as u64);
+        }
         bar.finish_and_clear();
         let labels = references
             .iter()
