@@ -15,3 +15,4 @@ pub mod tokens;
 pub mod tour;
 pub mod train;
 pub mod variants;
+pub mod variants_vcf;

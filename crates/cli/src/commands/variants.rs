@@ -16,6 +16,10 @@ use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::table::TableColumns;
 use dnalm_seq::SeqRecord;
 
+use dnalm_genome::vcf_variants::WindowOptions;
+use dnalm_models::variant_scoring::VariantScoring;
+
+use crate::commands::variants_vcf::score_vcf;
 use crate::model_args::ModelArgs;
 use crate::progress;
 
@@ -41,11 +45,31 @@ pub struct VariantArgs {
     #[arg(long, value_name = "NAME")]
     id_column: Option<String>,
 
-    /// Write the scores here as CSV.
+    /// Write the scores here: CSV for a table; for a VCF, the VCF with the score in
+    /// INFO (if FILE ends in .vcf) or a TSV.
     #[arg(long, short, value_name = "FILE")]
     out: Option<PathBuf>,
 
-    /// The table of variants (CSV/TSV, optionally .gz).
+    /// The variants are a VCF (plain, gzip or bgzip) on this reference genome (FASTA;
+    /// a plain one is indexed if its .fai is missing, a bgzipped one needs .fai and
+    /// .gzi). Each ALT allele is scored in a window of --window nt around it.
+    #[arg(long, value_name = "FASTA")]
+    reference: Option<PathBuf>,
+
+    /// With --reference: nucleotides of context, half on each side of the REF allele.
+    #[arg(long, default_value_t = 512)]
+    window: usize,
+
+    /// With --reference: the INFO key of a 0/1 label (1 = damaging).
+    #[arg(long, value_name = "KEY")]
+    label_info: Option<String>,
+
+    /// With --reference: make a record that cannot be scored (REF not the reference's,
+    /// contig missing, past the end, symbolic ALT) an error instead of counting it.
+    #[arg(long)]
+    strict: bool,
+
+    /// The variants: a table (CSV/TSV, optionally .gz) or, with --reference, a VCF.
     #[arg(value_name = "FILE")]
     table: PathBuf,
 }
@@ -77,40 +101,33 @@ impl VariantArgs {
     pub fn run(self) -> Result<()> {
         let loaded = self.model.open()?;
         let scorer = loaded.variant_scoring("dnalm eval variants")?;
+        if let Some(reference) = &self.reference {
+            let options = WindowOptions {
+                flank: self.window / 2,
+                label_info: self.label_info.clone(),
+                strict: self.strict,
+            };
+            return score_vcf(
+                &loaded.describe(),
+                &scorer,
+                &self.table,
+                reference,
+                &options,
+                self.out.as_deref(),
+            );
+        }
         let (references, alternates) = read_variants(&self)?;
         if references.is_empty() {
             bail!("{}: the table has no variants", self.table.display());
         }
-        let bar = progress::count_bar(references.len() as u64, "variants scored");
-        let mut scores: Vec<f64> = Vec::with_capacity(references.len());
-        for (refs, alts) in references
-            .chunks(VARIANTS_PER_CALL)
-            .zip(alternates.chunks(VARIANTS_PER_CALL))
-        {
-            let pairs: Vec<(&[u8], &[u8])> = refs
-                .iter()
-                .zip(alts)
-                .map(|(r, a)| (&r.seq[..], &a.seq[..]))
-                .collect();
-            match scorer.score_batch(&pairs) {
-                Ok(batch) => scores.extend(batch),
-                // Find the variant the batch failed on, to name it.
-                Err(_) => {
-                    for ((reference, alternate), record) in pairs.iter().zip(refs) {
-                        let score = scorer.score(reference, alternate).map_err(|err| {
-                            anyhow::anyhow!(
-                                "{}: variant '{}': {err}",
-                                self.table.display(),
-                                record.id
-                            )
-                        })?;
-                        scores.push(score);
-                    }
-                }
-            }
-            bar.inc(refs.len() as u64);
-        }
-        bar.finish_and_clear();
+        let pairs: Vec<(&[u8], &[u8])> = references
+            .iter()
+            .zip(&alternates)
+            .map(|(r, a)| (&r.seq[..], &a.seq[..]))
+            .collect();
+        let scores = score_pairs(&scorer, &pairs, &|i| {
+            format!("{}: variant '{}'", self.table.display(), references[i].id)
+        })?;
         let labels = references
             .iter()
             .map(|record| match record.label.as_deref().map(str::trim) {
@@ -124,23 +141,7 @@ impl VariantArgs {
                 ),
             })
             .collect::<Result<Vec<Option<bool>>>>()?;
-        println!(
-            "{} ({}): {} variants",
-            loaded.describe(),
-            scorer.method(),
-            scores.len()
-        );
-        let mean = scores.iter().sum::<f64>() / scores.len() as f64;
-        println!("mean score {mean:.4} (log alt/ref; negative: alternate less likely)");
-        if let Some(positive) = labels.iter().copied().collect::<Option<Vec<bool>>>() {
-            let damaging: Vec<f64> = scores.iter().map(|s| -s).collect();
-            let positives = positive.iter().filter(|&&p| p).count();
-            println!(
-                "AUROC of -score for label 1: {:.4} ({positives} labelled 1, {} labelled 0)",
-                binary_auroc(&damaging, &positive),
-                positive.len() - positives
-            );
-        }
+        report(&loaded.describe(), scorer.method(), &scores, &labels);
         if let Some(out) = &self.out {
             dnalm_seq::atomic::write_atomic(out, |file| {
                 writeln!(
@@ -161,5 +162,49 @@ impl VariantArgs {
             .with_context(|| format!("cannot write {}", out.display()))?;
         }
         Ok(())
+    }
+}
+
+/// Scores `pairs` (reference, alternate) `VARIANTS_PER_CALL` at a time with a progress
+/// bar; a failing batch is scored one by one to name its variant (`name(i)`).
+pub fn score_pairs(
+    scorer: &VariantScoring,
+    pairs: &[(&[u8], &[u8])],
+    name: &dyn Fn(usize) -> String,
+) -> Result<Vec<f64>> {
+    let bar = progress::count_bar(pairs.len() as u64, "variants scored");
+    let mut scores: Vec<f64> = Vec::with_capacity(pairs.len());
+    for (chunk_index, chunk) in pairs.chunks(VARIANTS_PER_CALL).enumerate() {
+        match scorer.score_batch(chunk) {
+            Ok(batch) => scores.extend(batch),
+            Err(_) => {
+                for (offset, (reference, alternate)) in chunk.iter().enumerate() {
+                    let i = chunk_index * VARIANTS_PER_CALL + offset;
+                    let score = scorer
+                        .score(reference, alternate)
+                        .map_err(|err| anyhow::anyhow!("{}: {err}", name(i)))?;
+                    scores.push(score);
+                }
+            }
+        }
+        bar.inc(chunk.len() as u64);
+    }
+    bar.finish_and_clear();
+    Ok(scores)
+}
+
+/// Prints the count, the mean score and, when every variant is labelled, the AUROC.
+pub fn report(model: &str, method: &str, scores: &[f64], labels: &[Option<bool>]) {
+    println!("{model} ({method}): {} variants", scores.len());
+    let mean = scores.iter().sum::<f64>() / scores.len().max(1) as f64;
+    println!("mean score {mean:.4} (log alt/ref; negative: alternate less likely)");
+    if let Some(positive) = labels.iter().copied().collect::<Option<Vec<bool>>>() {
+        let damaging: Vec<f64> = scores.iter().map(|s| -s).collect();
+        let positives = positive.iter().filter(|&&p| p).count();
+        println!(
+            "AUROC of -score for label 1: {:.4} ({positives} labelled 1, {} labelled 0)",
+            binary_auroc(&damaging, &positive),
+            positive.len() - positives
+        );
     }
 }
