@@ -123,3 +123,30 @@ def ad3808d_name(name):
     if ".conv_moe.experts." in name and ".norm." in name and ".norm.norm." not in name:
         name = name.replace(".norm.", ".norm.norm.")
     return name
+
+
+def fixture_model(MxDNAConfig, MxDNAForMaskedLM, hidden, ffn, kernels):
+    """A small reference model of the test fixtures (2 heads, 1 nucleotide + 2 token
+    layers), seeded, every weight moved off its initial value (norms off identity, the
+    deformable offsets and modulation off zero) so that every path shows in the outputs."""
+    config = MxDNAConfig(
+        vocab_size=9, hidden_size=hidden, intermediate_size=ffn, num_hidden_layers=4,
+        num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
+        initializer_range=0.02, layer_norm_eps=1e-5, rope_theta=10000.0,
+        num_local_experts=len(kernels), expert_kernel_sizes=list(kernels),
+        conversion_layer_idx=1, router_jitter_noise=0.01, deformable_conv_kernel_size=3,
+        router_aux_loss_coef=0.01, attention_dropout=0.0,
+    )
+    torch.manual_seed(0)
+    model = MxDNAForMaskedLM(config).eval()
+    with torch.no_grad():
+        for parameter in model.parameters():
+            parameter.add_(0.15 * torch.randn_like(parameter))
+    return config, model
+
+
+def set_expert_eps(model, eps):
+    """Sets the experts' LayerNorm epsilon (the reference hard-codes it)."""
+    for module in model.modules():
+        if type(module).__name__ == "MxDNAConvNet":
+            module.norm.eps = eps

@@ -43,27 +43,9 @@ MxDNAConfig, MxDNAForMaskedLM, _ = mxdna_reference.load(sys.argv[1], sys.argv[2]
 # mapping there and fails in save_pretrained. None says the same: no tied weights.
 MxDNAForMaskedLM._tied_weights_keys = None
 
-config = MxDNAConfig(
-    vocab_size=9, hidden_size=16, intermediate_size=32, num_hidden_layers=4,
-    num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
-    initializer_range=0.02, layer_norm_eps=1e-5, rope_theta=10000.0,
-    num_local_experts=4, expert_kernel_sizes=[1, 2, 3, 4], conversion_layer_idx=1,
-    router_jitter_noise=0.01, deformable_conv_kernel_size=3, router_aux_loss_coef=0.01,
-    attention_dropout=0.0,
-)
-torch.manual_seed(0)
-model = MxDNAForMaskedLM(config).eval()
-with torch.no_grad():
-    for parameter in model.parameters():
-        parameter.add_(0.15 * torch.randn_like(parameter))
+config, model = mxdna_reference.fixture_model(MxDNAConfig, MxDNAForMaskedLM, 16, 32, range(1, 5))
 
 ids, attention, special = mxdna_reference.fixture_inputs()
-
-
-def expert_eps(m, eps):
-    for module in m.modules():
-        if type(module).__name__ == "MxDNAConvNet":
-            module.norm.eps = eps
 
 
 def run(m):
@@ -74,9 +56,9 @@ def run(m):
 
 
 centre, logits_full = run(model)
-expert_eps(model, 1e-6)
+mxdna_reference.set_expert_eps(model, 1e-6)
 _, logits_ad3808d = run(model)
-expert_eps(model, 1e-5)
+mxdna_reference.set_expert_eps(model, 1e-5)
 
 FOLDERS = ["full_model_safetensors", "full_model_sharded", "full_model_bin", "full_model_bf16",
            "ad3808d_safetensors", "ad3808d_bin"]

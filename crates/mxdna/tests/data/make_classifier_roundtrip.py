@@ -30,9 +30,7 @@ config = MxDNAConfig.from_pretrained(exported)
 model = MxDNAForSequenceClassification(config).eval()
 model.load_state_dict(load_file(str(exported / "model.safetensors")), strict=True)
 eps = json.loads((exported / "config.json").read_text())["expert_layer_norm_eps"]
-for module in model.modules():
-    if type(module).__name__ == "MxDNAConvNet":
-        module.norm.eps = eps
+mxdna_reference.set_expert_eps(model, eps)
 rows = list(csv.DictReader(gzip.open(sequences, "rt")))
 ours = [[float(r["p_0"]), float(r["p_1"])] for r in csv.DictReader(open(predictions))]
 width = max(len(r["sequence"]) for r in rows) + 2

@@ -33,9 +33,7 @@ exported = Path(sys.argv[3])
 model = MxDNAForMaskedLM(MxDNAConfig.from_pretrained(exported)).eval()
 model.load_state_dict(load_file(str(exported / "model.safetensors")), strict=True)
 eps = json.loads((exported / "config.json").read_text()).get("expert_layer_norm_eps", 1e-5)
-for module in model.modules():
-    if type(module).__name__ == "MxDNAConvNet":
-        module.norm.eps = eps
+mxdna_reference.set_expert_eps(model, eps)
 io = load_file(str(HERE / "checkpoints" / "io.safetensors"))
 ids = io["input_ids"]
 attention = (ids != 0).long()

@@ -35,24 +35,8 @@ import mxdna_reference  # noqa: E402
 
 MxDNAConfig, MxDNAForMaskedLM, BasicUnitNMS = mxdna_reference.load(sys.argv[1], sys.argv[2])
 
-config = MxDNAConfig(
-    vocab_size=9, hidden_size=32, intermediate_size=64, num_hidden_layers=4,
-    num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
-    initializer_range=0.02, layer_norm_eps=1e-5, rope_theta=10000.0,
-    num_local_experts=6, expert_kernel_sizes=[1, 2, 3, 4, 5, 6], conversion_layer_idx=1,
-    router_jitter_noise=0.01, deformable_conv_kernel_size=3, router_aux_loss_coef=0.01,
-    attention_dropout=0.0,
-)
-torch.manual_seed(0)
-model = MxDNAForMaskedLM(config).eval()
-with torch.no_grad():
-    # Move every weight off its initial value (norms off identity, the deformable
-    # offsets and modulation off zero), so that every path shows in the outputs.
-    for parameter in model.parameters():
-        parameter.add_(0.15 * torch.randn_like(parameter))
-for module in model.modules():
-    if type(module).__name__ == "MxDNAConvNet":
-        module.norm.eps = 1e-6
+config, model = mxdna_reference.fixture_model(MxDNAConfig, MxDNAForMaskedLM, 32, 64, range(1, 7))
+mxdna_reference.set_expert_eps(model, 1e-6)
 
 ids, attention, special = mxdna_reference.fixture_inputs()
 with torch.no_grad():
