@@ -12,7 +12,14 @@ use dnalm_finetune::{finetune, FinetuneSettings, Quiet, Task};
 use dnalm_models::spec::ModelSpec;
 use dnalm_seq::table::TableColumns;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("error: {err}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let [model, task, out] = args.as_slice() else {
         return Err("usage: finetune MODEL TASK_DIR OUT_DIR".into());

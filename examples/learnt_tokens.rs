@@ -9,7 +9,14 @@ use std::path::PathBuf;
 use dnalm_models::{open, OpenOptions};
 use dnalm_seq::source::{read_all, SourceOptions};
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() {
+    if let Err(err) = run() {
+        eprintln!("error: {err}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1).map(PathBuf::from);
     let (Some(model), Some(file)) = (args.next(), args.next()) else {
         return Err("usage: learnt_tokens MODEL FILE".into());
