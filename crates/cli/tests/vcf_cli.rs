@@ -6,6 +6,10 @@ mod common;
 
 use common::{failure_of, repo, stdout_of};
 
+fn as_strs(args: &[String]) -> Vec<&str> {
+    args.iter().map(String::as_str).collect()
+}
+
 #[test]
 fn a_vcf_scores_like_its_table_and_is_written_back_annotated() {
     let dir = tempfile::tempdir().unwrap();
@@ -28,22 +32,18 @@ fn a_vcf_scores_like_its_table_and_is_written_back_annotated() {
             .map(str::to_string)
     };
     let from_table = stdout_of(&["eval", "variants", "-m", &model, &table]);
-    let out = dir.path().join("scored.vcf");
-    let from_vcf = stdout_of(&[
-        "eval",
-        "variants",
-        "-m",
-        &model,
-        "--reference",
-        &reference,
-        "--window",
-        "120",
-        "--label-info",
-        "LABEL",
-        "-o",
-        &out.display().to_string(),
+    // `eval variants` of a VCF on the junctions, with `extra` flags.
+    let on_reference = |extra: &[&str], vcf: &str| -> Vec<String> {
+        let mut args = vec!["eval", "variants", "-m", &model, "--reference", &reference];
+        args.extend(extra);
+        args.push(vcf);
+        args.into_iter().map(String::from).collect()
+    };
+    let out = dir.path().join("scored.vcf").display().to_string();
+    let from_vcf = stdout_of(&as_strs(&on_reference(
+        &["--window", "120", "--label-info", "LABEL", "-o", &out],
         &vcf,
-    ]);
+    )));
     assert_eq!(auroc(&from_vcf), auroc(&from_table), "{from_vcf}");
     assert!(
         from_vcf.contains("174 ALT alleles in 174 records; 174 scored"),
@@ -63,31 +63,12 @@ fn a_vcf_scores_like_its_table_and_is_written_back_annotated() {
     let bad = dir.path().join("bad.vcf");
     std::fs::write(&bad, broken).unwrap();
     let bad = bad.display().to_string();
-    let counted = stdout_of(&[
-        "eval",
-        "variants",
-        "-m",
-        &model,
-        "--reference",
-        &reference,
-        "--window",
-        "120",
-        &bad,
-    ]);
+    let counted = stdout_of(&as_strs(&on_reference(&["--window", "120"], &bad)));
     assert!(
         counted.contains("173 scored, 1 not scored (REF differs"),
         "{counted}"
     );
-    let err = failure_of(&[
-        "eval",
-        "variants",
-        "-m",
-        &model,
-        "--reference",
-        &reference,
-        "--strict",
-        &bad,
-    ]);
+    let err = failure_of(&as_strs(&on_reference(&["--strict"], &bad)));
     assert!(
         err.contains("record 1 (row3:31): REF differs from the reference (G)"),
         "{err}"

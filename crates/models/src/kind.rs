@@ -7,9 +7,6 @@ use std::path::Path;
 use crate::capability::Capability;
 use crate::error::{ModelsError, Result};
 
-/// The first bytes of an n-gram model file.
-pub const NGRAM_MAGIC: &[u8; 8] = b"DNALM-NG";
-
 /// A kind of model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ModelKind {
@@ -128,7 +125,7 @@ impl ModelKind {
                 path: path.to_path_buf(),
                 source,
             })?;
-        if filled == head.len() && &head == NGRAM_MAGIC {
+        if filled == head.len() && &head == dnalm_ngram::format::MAGIC {
             Ok(ModelKind::Ngram)
         } else {
             Err(ModelsError::NotAModel {

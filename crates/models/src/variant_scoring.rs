@@ -4,7 +4,9 @@
 //! resolution through its own LM head).
 
 use dnalm_lm::{ScoreError, SequenceModel};
-use dnalm_nn::masked_scoring::{masked_marginal, masked_marginals, MaskedPredictor};
+use dnalm_nn::masked_scoring::{
+    masked_marginal, masked_marginals, MaskedPredictor, MASKED_ROWS_PER_PASS,
+};
 
 /// How a model scores variants.
 #[derive(Clone, Copy)]
@@ -56,6 +58,3 @@ impl VariantScoring<'_> {
         }
     }
 }
-
-/// Masked rows per forward pass when scoring variants in batches.
-pub const MASKED_ROWS_PER_PASS: usize = 32;

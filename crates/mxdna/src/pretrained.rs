@@ -16,14 +16,16 @@ use dnalm_lm::{ScoreError, ScoreKind, SequenceModel, SequenceScore};
 use dnalm_nn::embedding::{EmbedOptions, SequenceEmbedder};
 use dnalm_nn::masked_scoring::{
     flat_positions, padded_batch, pseudo_log_likelihood, split_rows, MaskedPredictor,
+    MASKED_ROWS_PER_PASS,
 };
 use dnalm_nn::params::ParamStore;
 use dnalm_nn::run_files::{load_run_weights, read_run, write_run};
 use dnalm_run::{Parameters, RunDir, Trainable};
-use dnalm_tokenize::{special, NucleotideTokenizer, Tokenizer};
+use dnalm_tokenize::{NucleotideTokenizer, Tokenizer};
 use serde::{Deserialize, Serialize};
 
 use crate::config::MxDnaConfig;
+use crate::encoder_input::EncoderInput;
 use crate::error::MxDnaError;
 use crate::learnt_tokens::LearntTokenizer;
 use crate::model::{MxDna, MxDnaEncoder};
@@ -47,6 +49,8 @@ pub struct PretrainedParts {
     pub config: MxDnaConfig,
     /// The weights by dnalm name.
     pub weights: HashMap<String, Tensor>,
+    /// Whether they came from an authors' folder (rather than a dnalm run).
+    pub from_authors_folder: bool,
     /// `config.json` fields dnalm does not know (authors' folders only).
     pub unknown_fields: Vec<String>,
     /// Every `config.json` field that is not the model's (authors' folders only).
@@ -71,6 +75,7 @@ pub fn read_pretrained(run: &Path, device: &Device) -> crate::Result<PretrainedP
         return Ok(PretrainedParts {
             config: checkpoint.config,
             weights: checkpoint.weights,
+            from_authors_folder: true,
             unknown_fields: checkpoint.unknown_fields,
             other_fields: checkpoint.other_fields,
         });
@@ -79,6 +84,7 @@ pub fn read_pretrained(run: &Path, device: &Device) -> crate::Result<PretrainedP
     Ok(PretrainedParts {
         config,
         weights,
+        from_authors_folder: false,
         unknown_fields: Vec::new(),
         other_fields: serde_json::Map::new(),
     })
@@ -125,7 +131,7 @@ impl MxDnaLm {
     pub fn load(run: &Path, device: &Device) -> crate::Result<Self> {
         let parts = read_pretrained(run, device)?;
         let mut model = Self::new(parts.config, 0, device)?;
-        if is_reference_folder(run) {
+        if parts.from_authors_folder {
             check_weights(&parts.weights, &model.parameter_shapes(), run)?;
         }
         load_run_weights(&model.params, &parts.weights, run)?;
@@ -254,27 +260,19 @@ impl MaskedPredictor for MxDnaLm {
         rows: &[Vec<u32>],
         positions: &[Vec<usize>],
     ) -> candle_core::Result<Vec<Vec<Vec<f32>>>> {
-        let (ids, lengths) = padded_batch(rows, self.params.device())?;
+        let (ids, _) = padded_batch(rows, self.params.device())?;
         let width = ids.dim(1)?;
-        let special: Vec<bool> = rows
-            .iter()
-            .flat_map(|row| {
-                (0..width).map(|p| matches!(row.get(p), Some(&special::CLS | &special::SEP)))
-            })
-            .collect();
-        let encoded = self
-            .network
-            .encoder()
-            .encode(&ids, &lengths, &special, None)?;
+        let input = EncoderInput::from_rows(&ids)?;
+        let encoded =
+            self.network
+                .encoder()
+                .encode(&input.ids, &input.lengths, &input.special, None)?;
         let flat = Arc::new(flat_positions(positions, width));
         let logits = self.network.logits_at(&encoded, &flat)?;
         let log_probs = candle_nn::ops::log_softmax(&logits, D::Minus1)?;
         Ok(split_rows(log_probs.to_vec2()?, positions))
     }
 }
-
-/// Rows of masked copies per forward pass when scoring a sequence.
-const PSEUDO_LIKELIHOOD_BATCH: usize = 32;
 
 impl SequenceModel for MxDnaLm {
     fn describe(&self) -> String {
@@ -296,12 +294,14 @@ impl SequenceModel for MxDnaLm {
     /// The pseudo-log-likelihood at nucleotide resolution (each nucleotide masked in
     /// turn; the learnt tokens are recomputed for every masked copy).
     fn score(&self, seq: &[u8]) -> Result<SequenceScore, ScoreError> {
-        pseudo_log_likelihood(self, seq, PSEUDO_LIKELIHOOD_BATCH).map_err(ScoreError::new)
+        pseudo_log_likelihood(self, seq, MASKED_ROWS_PER_PASS).map_err(ScoreError::new)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use dnalm_tokenize::special;
+
     use super::*;
     use crate::config::MxDnaPreset;
 
@@ -410,7 +410,6 @@ mod tests {
         use dnalm_nn::embedding::{EmbedOptions, EmbeddingStates, SequenceEmbedder};
         use dnalm_nn::heads::Pooling;
 
-        use crate::encoder_input::EncoderInput;
         let model = tiny();
         let seq: &[u8] = b"ACGTTGCAACGTAGGCTTACGATCG";
         let input = EncoderInput::from_sequences(&[seq], 64, &Device::Cpu).unwrap();

@@ -24,7 +24,8 @@ use crate::model::NgramModel;
 use crate::smoothing::{Discounts, Smoothing};
 use crate::table::{Counts, OrderCounts, Table};
 
-const MAGIC: &[u8; 8] = b"DNALM-NG";
+/// The first bytes of an n-gram model file.
+pub const MAGIC: &[u8; 8] = b"DNALM-NG";
 const VERSION: u32 = 1;
 
 fn put_entries<'a>(out: &mut Vec<u8>, entries: impl ExactSizeIterator<Item = (u64, &'a Counts)>) {

@@ -24,6 +24,7 @@ use crate::heads::MlmHead;
 use crate::loss::masked_cross_entropy;
 use crate::masked_scoring::{
     flat_positions, padded_batch, pseudo_log_likelihood, split_rows, MaskedPredictor,
+    MASKED_ROWS_PER_PASS,
 };
 use crate::params::ParamStore;
 use crate::run_files::{load_run_weights, open_frozen, read_run, write_run};
@@ -246,9 +247,6 @@ impl MaskedPredictor for MaskedLm {
     }
 }
 
-/// Rows of masked copies per forward pass when scoring a sequence.
-const PSEUDO_LIKELIHOOD_BATCH: usize = 32;
-
 impl SequenceModel for MaskedLm {
     fn describe(&self) -> String {
         format!(
@@ -265,7 +263,7 @@ impl SequenceModel for MaskedLm {
     }
 
     fn score(&self, seq: &[u8]) -> Result<SequenceScore, ScoreError> {
-        pseudo_log_likelihood(self, seq, PSEUDO_LIKELIHOOD_BATCH).map_err(ScoreError::new)
+        pseudo_log_likelihood(self, seq, MASKED_ROWS_PER_PASS).map_err(ScoreError::new)
     }
 }
 

@@ -14,6 +14,10 @@ use dnalm_tokenize::{special, Tokenizer};
 
 use crate::error::{NnError, Result};
 
+/// Masked rows per forward pass when scoring (a sequence's masked copies, or the rows
+/// of many variants).
+pub const MASKED_ROWS_PER_PASS: usize = 32;
+
 /// A masked language model seen from outside.
 pub trait MaskedPredictor: Sync {
     /// The tokenizer its inputs are encoded with.
