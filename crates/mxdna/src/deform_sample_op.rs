@@ -240,6 +240,11 @@ impl RealMap<3> for DeformSample {
     ) -> Result<Vec<T>> {
         Ok(forward(x, offsets, modulation, Dims::of(lx, lo, lm)?))
     }
+
+    fn output_shape(&self, [x, offsets, modulation]: [&Layout; 3]) -> Result<Shape> {
+        let d = Dims::of(x, offsets, modulation)?;
+        Ok(Shape::from((d.batch, d.steps, d.taps, d.channels)))
+    }
 }
 
 impl CustomOp3 for DeformSample {
@@ -256,11 +261,7 @@ impl CustomOp3 for DeformSample {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let d = Dims::of(l1, l2, l3)?;
-        Ok((
-            self.map([s1, s2, s3], [l1, l2, l3])?,
-            Shape::from((d.batch, d.steps, d.taps, d.channels)),
-        ))
+        self.cpu_forward([s1, s2, s3], [l1, l2, l3])
     }
 
     fn bwd(

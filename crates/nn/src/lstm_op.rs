@@ -346,6 +346,11 @@ impl RealMap<3> for LstmRecurrence {
         });
         Ok(h)
     }
+
+    fn output_shape(&self, [xp, w, bias]: [&Layout; 3]) -> Result<Shape> {
+        let d = dims(xp, w, bias)?;
+        Ok(Shape::from((d.steps, d.batch, d.hidden)))
+    }
 }
 
 /// The backward pass for one float type: the inputs read in place, the saved gates
@@ -376,11 +381,7 @@ impl CustomOp3 for LstmRecurrence {
         s3: &CpuStorage,
         l3: &Layout,
     ) -> Result<(CpuStorage, Shape)> {
-        let d = dims(l1, l2, l3)?;
-        Ok((
-            self.map([s1, s2, s3], [l1, l2, l3])?,
-            Shape::from((d.steps, d.batch, d.hidden)),
-        ))
+        self.cpu_forward([s1, s2, s3], [l1, l2, l3])
     }
 
     fn bwd(

@@ -3,7 +3,7 @@
 //! and running it on f32 or f64 storages (or refusing a mix) is done here, not in every
 //! op. (A backward pass picks its kernel by `Tensor::dtype`, one match each.)
 
-use candle_core::{CpuStorage, Layout, Result, WithDType};
+use candle_core::{CpuStorage, Layout, Result, Shape, WithDType};
 
 use crate::cpu::contiguous;
 use crate::real::Real;
@@ -17,6 +17,19 @@ pub trait RealMap<const N: usize> {
 
     /// The kernel on the contiguous inputs (their layouts give the shapes).
     fn f<T: Real + WithDType>(&self, inputs: [&[T]; N], layouts: [&Layout; N]) -> Result<Vec<T>>;
+
+    /// The output's shape, or an error when the inputs' shapes do not fit together.
+    fn output_shape(&self, layouts: [&Layout; N]) -> Result<Shape>;
+
+    /// What `CustomOpN::cpu_fwd` returns: the shapes checked, then the kernel run.
+    fn cpu_forward(
+        &self,
+        storages: [&CpuStorage; N],
+        layouts: [&Layout; N],
+    ) -> Result<(CpuStorage, Shape)> {
+        let shape = self.output_shape(layouts)?;
+        Ok((self.map(storages, layouts)?, shape))
+    }
 
     /// Runs the kernel on the storages' float type.
     fn map(&self, storages: [&CpuStorage; N], layouts: [&Layout; N]) -> Result<CpuStorage> {
