@@ -21,6 +21,31 @@ pub enum GenomeError {
         /// What is wrong.
         message: String,
     },
+    /// A line of a text file (a BED file) is not what it should be.
+    #[error("{path}: line {line}: {message}")]
+    Line {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// A setting is out of its range.
+    #[error("{0}")]
+    Setting(String),
+    /// The model failed on a window.
+    #[error("scoring {contig}:{start}-{end} failed: {message}")]
+    Score {
+        /// The window's contig.
+        contig: String,
+        /// Its 0-based start.
+        start: u64,
+        /// Its end.
+        end: u64,
+        /// What the model said.
+        message: String,
+    },
     /// A record cannot be scored and `--strict` asked for errors.
     #[error("{path}: record {record} ({chrom}:{pos}): {problem}")]
     Record {

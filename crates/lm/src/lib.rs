@@ -126,6 +126,17 @@ pub trait SequenceModel: Send + Sync {
     }
 }
 
+/// A model that gives every nucleotide the log-probability of it after the ones before
+/// it (autoregressive models): what a per-position track of a genome shows.
+pub trait NucleotideLikelihoods: Send + Sync {
+    /// For each normalised sequence, `ln p(x_i | x_<i)` for every nucleotide `i`, in
+    /// order (the end of the sequence is not scored). A token of several nucleotides
+    /// spreads its log-probability evenly over the nucleotides it adds; a nucleotide the
+    /// model does not score (`N` for the n-gram models) is NaN. Summed, with the end's
+    /// event, the values are [`SequenceModel::score`]'s.
+    fn nucleotide_log_probs(&self, seqs: &[&[u8]]) -> Result<Vec<Vec<f64>>, ScoreError>;
+}
+
 /// Sequences scored per [`SequenceModel::score_batch`] call by the evaluations.
 pub const SCORE_BATCH: usize = 64;
 

@@ -10,6 +10,9 @@ pub enum Capability {
     SequenceScores,
     /// Zero-shot variant-effect scores: exact log-likelihood ratio or masked marginal.
     VariantScores,
+    /// A score per nucleotide: `ln p(x_i | x_<i)` (autoregressive models) or the masked
+    /// conditional (masked models). Genome tracks.
+    PositionScores,
     /// One vector per sequence from an encoder.
     Embeddings,
     /// Class probabilities or a value from a fine-tuned model.
@@ -24,9 +27,10 @@ pub enum Capability {
 
 impl Capability {
     /// Every capability, in the order of the README's table.
-    pub const ALL: [Capability; 7] = [
+    pub const ALL: [Capability; 8] = [
         Capability::SequenceScores,
         Capability::VariantScores,
+        Capability::PositionScores,
         Capability::Embeddings,
         Capability::Prediction,
         Capability::LearntTokens,
@@ -42,6 +46,9 @@ impl Capability {
             }
             Capability::VariantScores => {
                 "variant scores (a log-likelihood ratio or masked marginal)"
+            }
+            Capability::PositionScores => {
+                "scores per nucleotide (a language model: next-nucleotide or masked)"
             }
             Capability::Embeddings => "embeddings (an encoder)",
             Capability::Prediction => "predictions (a fine-tuned model)",

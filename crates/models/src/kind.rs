@@ -142,12 +142,19 @@ impl ModelKind {
         use Capability::*;
         match self {
             ModelKind::Ngram | ModelKind::Lstm | ModelKind::Gpt => {
-                &[SequenceScores, VariantScores, Generation]
+                &[SequenceScores, VariantScores, PositionScores, Generation]
             }
-            ModelKind::Bert => &[SequenceScores, VariantScores, Embeddings, FineTuning],
+            ModelKind::Bert => &[
+                SequenceScores,
+                VariantScores,
+                PositionScores,
+                Embeddings,
+                FineTuning,
+            ],
             ModelKind::Mxdna => &[
                 SequenceScores,
                 VariantScores,
+                PositionScores,
                 Embeddings,
                 LearntTokens,
                 FineTuning,

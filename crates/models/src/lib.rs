@@ -6,7 +6,8 @@
 //!
 //! [`kind`] is the one vocabulary of `config.json`'s `"model"` tags and the table of
 //! capabilities per kind; [`model`] the loaded models and their capabilities;
-//! [`variant_scoring`] variant-effect scores of any model that has them; [`presets`]
+//! [`variant_scoring`] variant-effect scores of any model that has them;
+//! [`position_scoring`] per-nucleotide scores of any model that has them; [`presets`]
 //! the named sizes of every trainable model; [`spec`] the models fine-tuning starts
 //! from.
 
@@ -14,6 +15,7 @@ pub mod capability;
 pub mod error;
 pub mod kind;
 pub mod model;
+pub mod position_scoring;
 pub mod presets;
 pub mod registry;
 pub mod spec;

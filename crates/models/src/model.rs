@@ -17,6 +17,7 @@ use dnalm_nn::token_lm::{NetworkConfig, TokenLm};
 use crate::capability::Capability;
 use crate::error::{ModelsError, Result};
 use crate::kind::ModelKind;
+use crate::position_scoring::PositionScoring;
 use crate::variant_scoring::VariantScoring;
 
 /// A model of any kind (in the manner of `tokenizers`' `ModelWrapper`).
@@ -90,6 +91,17 @@ impl Model {
         }
     }
 
+    /// Scores per nucleotide.
+    pub fn position_scoring(&self) -> Option<PositionScoring<'_>> {
+        match self {
+            Model::Ngram(model) => Some(PositionScoring::NextNucleotide(model)),
+            Model::TokenLm(model) => Some(PositionScoring::NextNucleotide(model)),
+            Model::Bert(model) => Some(PositionScoring::Masked(model)),
+            Model::Mxdna(model) => Some(PositionScoring::Masked(model)),
+            _ => None,
+        }
+    }
+
     /// Embeddings.
     pub fn embedder(&self) -> Option<&dyn SequenceEmbedder> {
         match self {
@@ -134,6 +146,7 @@ impl Model {
         match capability {
             Capability::SequenceScores => self.sequence_model().is_some(),
             Capability::VariantScores => self.variant_scoring().is_some(),
+            Capability::PositionScores => self.position_scoring().is_some(),
             Capability::Embeddings => self.embedder().is_some(),
             Capability::Prediction => self.predictor().is_some(),
             Capability::LearntTokens => self.learnt_tokenizer().is_some(),
@@ -218,6 +231,15 @@ impl LoadedModel {
             command,
             Capability::VariantScores,
             self.model.variant_scoring(),
+        )
+    }
+
+    /// Scores per nucleotide, for `command`.
+    pub fn position_scoring(&self, command: &str) -> Result<PositionScoring<'_>> {
+        self.require(
+            command,
+            Capability::PositionScores,
+            self.model.position_scoring(),
         )
     }
 

@@ -17,6 +17,7 @@ use dnalm_nn::bag_of_tokens::{BagOfTokens, BagOfTokensConfig};
 use dnalm_nn::embedding::{EmbedOptions, EmbeddingStates};
 use dnalm_nn::heads::Pooling;
 use dnalm_nn::masked_lm::MaskedLm;
+use dnalm_nn::masked_scoring::Masking;
 use dnalm_nn::sequence_classifier::{ClassifierConfig, SequenceClassifier};
 use dnalm_nn::supervised::{Objective, SequencePredictor};
 use dnalm_nn::token_lm::TokenLm;
@@ -152,6 +153,16 @@ fn every_kind_opens_with_exactly_the_capabilities_of_its_kind_and_each_works() {
             alternate[7] = b'T';
             assert!(scoring.score(SEQUENCES[0], &alternate).unwrap().is_finite());
             assert_eq!(scoring.score(SEQUENCES[0], SEQUENCES[0]).unwrap(), 0.0);
+        }
+        if let Ok(scoring) = loaded.position_scoring("test") {
+            let values = scoring
+                .score(&[(SEQUENCES[0], 2..9)], Masking::Spaced(3))
+                .unwrap();
+            assert_eq!(values[0].len(), 7, "{kind}");
+            assert!(
+                values[0].iter().all(|v| v.is_finite() && *v < 0.0),
+                "{kind}"
+            );
         }
         if let Ok(embedder) = loaded.embedder("test") {
             let embeddings = embedder.embed_batch(&SEQUENCES, &options).unwrap();

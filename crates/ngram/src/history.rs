@@ -25,6 +25,8 @@ pub struct Event {
     pub history: u64,
     /// Nucleotides since the begin-of-sequence mark, capped at the context length.
     pub since_start: usize,
+    /// Where it is in the sequence (the sequence's length for the end).
+    pub position: usize,
 }
 
 /// The state a model keeps while reading a sequence.
@@ -94,6 +96,7 @@ pub fn for_each_event(
                 symbol: END,
                 history: history.packed,
                 since_start: history.since_start,
+                position,
             });
             break;
         }
@@ -104,6 +107,7 @@ pub fn for_each_event(
                 symbol: code,
                 history: history.packed,
                 since_start: history.since_start,
+                position,
             });
         }
         history.push(symbol);
@@ -130,7 +134,8 @@ mod tests {
             Event {
                 symbol: 1,
                 history: 0b00,
-                since_start: 1
+                since_start: 1,
+                position: 1
             }
         );
         // After N the history restarts.
@@ -139,7 +144,8 @@ mod tests {
             Event {
                 symbol: 2,
                 history: 0,
-                since_start: 0
+                since_start: 0,
+                position: 3
             }
         );
         assert_eq!(
@@ -147,7 +153,8 @@ mod tests {
             Event {
                 symbol: END,
                 history: 0b10,
-                since_start: 1
+                since_start: 1,
+                position: 4
             }
         );
     }

@@ -1,7 +1,8 @@
 //! The n-gram language model: counts, discounts and a smoothing method.
 
 use dnalm_lm::{
-    draw_weighted, ScoreError, ScoreKind, SequenceGenerator, SequenceModel, SequenceScore,
+    draw_weighted, NucleotideLikelihoods, ScoreError, ScoreKind, SequenceGenerator, SequenceModel,
+    SequenceScore,
 };
 use rand::RngCore;
 use rayon::prelude::*;
@@ -194,6 +195,24 @@ impl SequenceModel for NgramModel {
     }
 }
 
+impl NucleotideLikelihoods for NgramModel {
+    /// Each nucleotide's own event; `N` is not an event (NaN) and restarts the context.
+    fn nucleotide_log_probs(&self, seqs: &[&[u8]]) -> Result<Vec<Vec<f64>>, ScoreError> {
+        Ok(seqs
+            .par_iter()
+            .map(|seq| {
+                let mut values = vec![f64::NAN; seq.len()];
+                for_each_event(seq, 0, seq.len(), self.context_len(), |event| {
+                    values[event.position] = self
+                        .probability(event.history, event.since_start, event.symbol)
+                        .ln();
+                });
+                values
+            })
+            .collect())
+    }
+}
+
 impl NgramModel {
     /// The exact log-probability of a normalised sequence and its end (never fails;
     /// long sequences are scored in parallel chunks).
@@ -264,6 +283,28 @@ mod tests {
                     .collect()
             })
             .collect()
+    }
+
+    #[test]
+    fn nucleotide_log_probs_by_hand() {
+        // Bigram MLE of AC and AG: p(A | <s>) = 1, p(C | A) = p(G | A) = 1/2.
+        let model = NgramModel::train(&[b"AC", b"AG"], 2, Smoothing::Mle).unwrap();
+        let values = model.nucleotide_log_probs(&[b"ACNAG"]).unwrap().remove(0);
+        let half = 0.5f64.ln();
+        assert_eq!(values[0], 0.0);
+        assert!((values[1] - half).abs() < 1e-12);
+        assert!(values[2].is_nan(), "N is not an event");
+        assert_eq!(values[3], 0.0, "after N the context restarts at <s>");
+        assert!((values[4] - half).abs() < 1e-12);
+        // With the end's event they add up to the sequence score.
+        let data = corpus();
+        let refs: Vec<&[u8]> = data.iter().map(Vec::as_slice).collect();
+        let model = NgramModel::train(&refs, 5, Smoothing::KneserNey).unwrap();
+        let seq = &data[7][..];
+        let values = model.nucleotide_log_probs(&[seq]).unwrap().remove(0);
+        let end = model.score_range(seq, seq.len(), seq.len() + 1).log_prob;
+        let total = model.log_likelihood(seq).log_prob;
+        assert!((values.iter().sum::<f64>() + end - total).abs() < 1e-9);
     }
 
     #[test]

@@ -9,11 +9,12 @@ use std::path::Path;
 
 use candle_core::{DType, Device, Tensor, D};
 use dnalm_lm::{
-    draw_weighted, ScoreError, ScoreKind, SequenceGenerator, SequenceModel, SequenceScore,
+    draw_weighted, NucleotideLikelihoods, ScoreError, ScoreKind, SequenceGenerator, SequenceModel,
+    SequenceScore,
 };
 use dnalm_run::RunDir;
 use dnalm_run::{Parameters, Trainable};
-use dnalm_tokenize::{special, Tokenizer};
+use dnalm_tokenize::{special, Encoding, Tokenizer};
 use rand::RngCore;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -172,34 +173,33 @@ impl SequenceModel for TokenLm {
         Ok(self.score_batch(&[seq])?[0])
     }
 
-    /// Right-padded rows through the network (a causal model's real positions do not
-    /// see the padding after them), the log-probabilities of the real next tokens
-    /// summed per row. The LSTM takes as many rows per pass as keep the logits under
-    /// [`LOGIT_BUDGET`] values: its recurrence is a chain of small products that wider
-    /// batches fill. The decoder takes one row per pass and runs passes in parallel:
-    /// on the CPU it is already compute-bound on one row, and wider passes only add
-    /// memory traffic (measured: README, "Scoring in batches").
+    /// Every token's log-probability (from [`TokenLm::token_log_probs`]) summed per
+    /// sequence, the `[SEP]` that ends it included.
     fn score_batch(&self, seqs: &[&[u8]]) -> Result<Vec<SequenceScore>, ScoreError> {
-        let encoded: Vec<Vec<u32>> = seqs
-            .iter()
-            .map(|seq| self.tokenizer.encode_with_special(seq).ids)
-            .collect();
-        let longest = encoded.iter().map(Vec::len).max().unwrap_or(2).max(2) - 1;
-        let rows_per_pass = match self.network {
-            Network::Lstm(_) => (LOGIT_BUDGET / (longest * self.tokenizer.vocab_size())).max(1),
-            Network::Gpt(_) => 1,
-        };
-        let passes: Vec<Vec<f64>> = encoded
-            .par_chunks(rows_per_pass)
-            .map(|rows| self.next_token_log_probs(rows))
-            .collect::<candle_core::Result<_>>()
-            .map_err(ScoreError::new)?;
+        let (_, log_probs) = self.token_log_probs(seqs)?;
         Ok(seqs
             .iter()
-            .zip(passes.into_iter().flatten())
-            .map(|(seq, log_prob)| SequenceScore {
-                log_prob,
+            .zip(log_probs)
+            .map(|(seq, row)| SequenceScore {
+                log_prob: row.iter().sum(),
                 events: seq.len() + 1,
+            })
+            .collect())
+    }
+}
+
+impl NucleotideLikelihoods for TokenLm {
+    /// Each token's log-probability spread over the nucleotides it adds (the `[SEP]`
+    /// that ends the sequence is not a nucleotide's).
+    fn nucleotide_log_probs(&self, seqs: &[&[u8]]) -> Result<Vec<Vec<f64>>, ScoreError> {
+        let (encodings, log_probs) = self.token_log_probs(seqs)?;
+        Ok(seqs
+            .iter()
+            .zip(encodings.iter().zip(log_probs))
+            .map(|(seq, (encoding, row))| {
+                // Token 0 is [CLS], which is given; row[i] is token i + 1's.
+                let per_token: Vec<f64> = std::iter::once(f64::NAN).chain(row).collect();
+                encoding.spread_over_nucleotides(&per_token, seq.len())
             })
             .collect())
     }
@@ -209,33 +209,74 @@ impl SequenceModel for TokenLm {
 const LOGIT_BUDGET: usize = 64 << 20;
 
 impl TokenLm {
-    /// For each row of ids (`[CLS] tokens [SEP]`), the summed log-probability of every
-    /// token after the first given the ones before it, all rows in one forward pass.
-    fn next_token_log_probs(&self, rows: &[Vec<u32>]) -> candle_core::Result<Vec<f64>> {
+    /// The encodings (`[CLS] tokens [SEP]`) of `seqs` and, for each, the
+    /// log-probability of every token after `[CLS]` given the ones before it.
+    /// Right-padded rows go through the network together (a causal model's real
+    /// positions do not see the padding after them). The LSTM takes as many rows per
+    /// pass as keep the logits under [`LOGIT_BUDGET`] values: its recurrence is a chain
+    /// of small products that wider batches fill. The decoder takes one row per pass
+    /// and runs passes in parallel: on the CPU it is already compute-bound on one row,
+    /// and wider passes only add memory traffic (measured: README, "Scoring in
+    /// batches").
+    fn token_log_probs(
+        &self,
+        seqs: &[&[u8]],
+    ) -> Result<(Vec<Encoding>, Vec<Vec<f64>>), ScoreError> {
+        let encodings: Vec<Encoding> = seqs
+            .iter()
+            .map(|seq| self.tokenizer.encode_with_special(seq))
+            .collect();
+        let longest = encodings
+            .iter()
+            .map(Encoding::len)
+            .max()
+            .unwrap_or(2)
+            .max(2)
+            - 1;
+        let rows_per_pass = match self.network {
+            Network::Lstm(_) => (LOGIT_BUDGET / (longest * self.tokenizer.vocab_size())).max(1),
+            Network::Gpt(_) => 1,
+        };
+        let rows: Vec<&[u32]> = encodings.iter().map(|e| &e.ids[..]).collect();
+        let passes: Vec<Vec<Vec<f64>>> = rows
+            .par_chunks(rows_per_pass)
+            .map(|rows| self.next_token_log_probs(rows))
+            .collect::<candle_core::Result<_>>()
+            .map_err(ScoreError::new)?;
+        Ok((encodings, passes.into_iter().flatten().collect()))
+    }
+
+    /// For each row of ids (`[CLS] tokens [SEP]`), the log-probability of every token
+    /// after the first given the ones before it, all rows in one forward pass.
+    fn next_token_log_probs(&self, rows: &[&[u32]]) -> candle_core::Result<Vec<Vec<f64>>> {
         let device = self.network.params().device();
-        let width = rows.iter().map(Vec::len).max().unwrap_or(2).max(2) - 1;
-        let (mut inputs, mut targets, mut mask) = (Vec::new(), Vec::new(), Vec::new());
+        let width = rows.iter().map(|r| r.len()).max().unwrap_or(2).max(2) - 1;
+        let (mut inputs, mut targets) = (Vec::new(), Vec::new());
         for row in rows {
             let n = row.len() - 1;
             inputs.extend_from_slice(&row[..n]);
             inputs.resize(inputs.len() + width - n, special::PAD);
             targets.extend_from_slice(&row[1..]);
             targets.resize(targets.len() + width - n, special::PAD);
-            mask.extend((0..width).map(|t| if t < n { 1f32 } else { 0.0 }));
         }
         let batch = rows.len();
         let inputs = Tensor::from_vec(inputs, (batch, width), device)?;
         let targets = Tensor::from_vec(targets, (batch * width, 1), device)?;
-        let mask = Tensor::from_vec(mask, (batch, width), device)?;
         let logits = self.network.forward(&inputs)?;
         let vocab = logits.dim(D::Minus1)?;
         let log_probs =
             candle_nn::ops::log_softmax(&logits.reshape((batch * width, vocab))?, D::Minus1)?;
-        let picked = log_probs.gather(&targets, 1)?.reshape((batch, width))?;
-        (picked * mask)?
-            .to_dtype(DType::F64)?
-            .sum(1)?
-            .to_vec1::<f64>()
+        let picked: Vec<f32> = log_probs.gather(&targets, 1)?.flatten_all()?.to_vec1()?;
+        Ok(rows
+            .iter()
+            .zip(picked.chunks_exact(width))
+            .map(|(row, values)| {
+                values[..row.len() - 1]
+                    .iter()
+                    .map(|&v| f64::from(v))
+                    .collect()
+            })
+            .collect())
     }
 }
 
@@ -483,5 +524,54 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn nucleotide_values_add_up_to_the_score_alone_or_batched() {
+        use dnalm_tokenize::KmerTokenizer;
+        let seqs: [&[u8]; 3] = [b"ACGTTGCAGGT", b"GATTACAGATTACAGG", b"TTA"];
+        let tiled: Box<dyn Tokenizer> = Box::new(KmerTokenizer::new(3, false).unwrap());
+        for tokenizer in [Box::new(NucleotideTokenizer) as Box<dyn Tokenizer>, tiled] {
+            let config = NetworkConfig::Lstm(LstmConfig {
+                vocab_size: tokenizer.vocab_size(),
+                embed_dim: 4,
+                hidden_size: 6,
+                num_layers: 2,
+            });
+            let model = TokenLm::new(config, tokenizer, 4, &Device::Cpu).unwrap();
+            let batched = model.nucleotide_log_probs(&seqs).unwrap();
+            for (seq, values) in seqs.iter().zip(&batched) {
+                assert_eq!(values.len(), seq.len());
+                assert!(values.iter().all(|v| v.is_finite() && *v < 0.0));
+                let alone = model.nucleotide_log_probs(&[seq]).unwrap().remove(0);
+                for (a, b) in alone.iter().zip(values) {
+                    assert!((a - b).abs() < 1e-5, "{a} alone, {b} in a batch");
+                }
+                // The end's [SEP] is the score's one event more.
+                let encoding = model.tokenizer.encode_with_special(seq);
+                let (_, rows) = model.token_log_probs(&[seq]).unwrap();
+                let sep = *rows[0].last().unwrap();
+                assert_eq!(rows[0].len(), encoding.len() - 1);
+                let total: f64 = values.iter().sum::<f64>() + sep;
+                assert!((total - model.score(seq).unwrap().log_prob).abs() < 1e-5);
+            }
+        }
+        // A 3-mer's value is shared by its three nucleotides.
+        let model = TokenLm::new(
+            NetworkConfig::Lstm(LstmConfig {
+                vocab_size: KmerTokenizer::new(3, false).unwrap().vocab_size(),
+                embed_dim: 4,
+                hidden_size: 6,
+                num_layers: 1,
+            }),
+            Box::new(KmerTokenizer::new(3, false).unwrap()),
+            1,
+            &Device::Cpu,
+        )
+        .unwrap();
+        let values = model.nucleotide_log_probs(&[b"ACGTTG"]).unwrap().remove(0);
+        assert_eq!(values[0], values[2]);
+        assert_eq!(values[3], values[5]);
+        assert_ne!(values[0], values[3]);
     }
 }

@@ -4,7 +4,8 @@
 //! - [`fastx`], [`table`], [`source`], [`task`]: streaming FASTA/FASTQ and CSV/TSV
 //!   readers, plain or gzip, and GUE-style task folders.
 //! - [`packed`]: 2-bit corpora; [`window`]: fixed-length windows; [`split`]:
-//!   deterministic train/dev/test splits.
+//!   deterministic train/dev/test splits; [`compression`]: transparent gzip for any
+//!   other reader.
 //! - [`masking`]: masked-LM corruption; [`mutation`]: the mutation generator of
 //!   arXiv 2307.10634; [`stats`]: summary statistics; [`atomic`]: crash-safe file
 //!   writes for every output.
@@ -14,7 +15,7 @@
 
 pub mod alphabet;
 pub mod atomic;
-mod compression;
+pub mod compression;
 pub mod error;
 pub mod fastx;
 pub mod masking;
