@@ -2,6 +2,7 @@
 
 mod commands;
 mod input;
+mod interrupt;
 mod learnt_report;
 mod model_args;
 mod progress;
@@ -54,6 +55,9 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Apply a fine-tuned model to new sequences (CSV of labels and probabilities).
     Predict(commands::predict::PredictArgs),
+    /// A score for every nucleotide of whole chromosomes or BED regions (bedGraph, and
+    /// per-window totals as BED), streamed in overlapping windows; resumable.
+    Score(commands::score::ScoreArgs),
     /// Per-sequence embeddings from an encoder (safetensors or .npy).
     Embed(commands::embed::EmbedArgs),
     /// What an MxDNA model learnt: its tokens per sequence, their length
@@ -79,12 +83,17 @@ fn main() -> std::process::ExitCode {
         Command::Finetune(args) => args.run(),
         Command::Bench(args) => args.run(),
         Command::Predict(args) => args.run(),
+        Command::Score(args) => args.run(),
         Command::Embed(args) => args.run(),
         Command::Tokens(args) => args.run(),
         Command::Export(args) => args.run(),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) if err.is::<interrupt::Interrupted>() => {
+            eprintln!("{err}");
+            std::process::ExitCode::from(interrupt::EXIT_INTERRUPTED)
+        }
         Err(err) => {
             eprintln!("error: {err:#}");
             std::process::ExitCode::FAILURE

@@ -29,6 +29,20 @@ pub fn count_bar(total: u64, label: &str) -> ProgressBar {
     bar
 }
 
+/// A bar over nucleotides of a genome.
+pub fn nucleotide_bar(total: u64, label: &str) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {human_pos}/{human_len} nt ({per_sec}, ETA {eta})",
+        )
+        .expect("valid template")
+        .progress_chars("=> "),
+    );
+    bar.set_message(label.to_string());
+    bar
+}
+
 /// A spinner for work of unknown length.
 pub fn spinner(label: &str) -> ProgressBar {
     let spinner = ProgressBar::new_spinner().with_message(label.to_string());

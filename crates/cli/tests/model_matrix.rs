@@ -9,10 +9,11 @@ use std::path::Path;
 use common::{dnalm, failure_of, repo, stdout_of};
 
 /// The README's table: for each command, the kinds it takes (the others are refused).
-const TABLE: [(&str, &[&str]); 8] = [
+const TABLE: [(&str, &[&str]); 9] = [
     ("perplexity", &["ngram", "lstm", "gpt", "bert", "mxdna"]),
     ("mutations", &["ngram", "lstm", "gpt", "bert", "mxdna"]),
     ("variants", &["ngram", "lstm", "gpt", "bert", "mxdna"]),
+    ("score", &["ngram", "lstm", "gpt", "bert", "mxdna"]),
     ("generate", &["ngram", "lstm", "gpt"]),
     (
         "embed",
@@ -110,6 +111,7 @@ fn run(command: &str, model: &str, dir: &Path, inputs: &Inputs) -> Result<String
             .to_string()
     };
     let (npy, finetuned) = (out("embedding", ".npy"), out("finetuned", ""));
+    let track = out("track", ".bedgraph");
     let args: Vec<&str> = match command {
         "perplexity" => vec!["eval", "perplexity", "-m", model, &inputs.fasta],
         "mutations" => vec![
@@ -126,6 +128,16 @@ fn run(command: &str, model: &str, dir: &Path, inputs: &Inputs) -> Result<String
             &inputs.fasta,
         ],
         "variants" => vec!["eval", "variants", "-m", model, &inputs.variants],
+        "score" => vec![
+            "score",
+            "-m",
+            model,
+            "--window",
+            "32",
+            "-o",
+            &track,
+            &inputs.fasta,
+        ],
         "generate" => vec!["generate", "-m", model, "--count", "1", "--max-len", "20"],
         "embed" => vec!["embed", "-m", model, "-o", &npy, &inputs.fasta],
         "predict" => vec!["predict", "-m", model, &inputs.fasta],

@@ -94,7 +94,12 @@ impl SequenceTotal {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ScanOutcome {
     /// Every sequence is scored and the outputs are in place.
-    Finished(Vec<SequenceTotal>),
+    Finished {
+        /// What each sequence holds.
+        totals: Vec<SequenceTotal>,
+        /// Nucleotides an earlier, interrupted scan had done (0 for a fresh one).
+        resumed_at: u64,
+    },
     /// Stopped at a checkpoint after this many nucleotides; the same call resumes.
     Interrupted(u64),
 }
@@ -143,9 +148,13 @@ pub fn scan<S: ScanSource>(
         "sequences": source.sequences(),
     });
     let mut progress = work.start(outputs, &settings, source.sequences(), header)?;
+    let total: u64 = source.sequences().iter().map(|s| s.length).sum();
     if progress.complete {
         work.finish(outputs)?;
-        return Ok(ScanOutcome::Finished(progress.totals));
+        return Ok(ScanOutcome::Finished {
+            totals: progress.totals,
+            resumed_at: total,
+        });
     }
     let gzip = |path: &Path| path.extension().is_some_and(|e| e == "gz");
     let io = |path: &Path| {
@@ -171,11 +180,13 @@ pub fn scan<S: ScanSource>(
             Some(start)
         })
         .collect();
-    let total: u64 = source.sequences().iter().map(|s| s.length).sum();
     let sequences = source.sequences().to_vec();
     let mut windows = ScanWindows::new(source, options.tiling)?;
+    let mut resumed_at = 0;
     for _ in 0..progress.windows_done {
-        windows.next_window()?;
+        if let Some(done) = windows.next_window()? {
+            resumed_at = starts[done.sequence] + done.offset + done.keep.end as u64;
+        }
     }
     let mut last_checkpoint = Instant::now();
     loop {
@@ -247,7 +258,10 @@ pub fn scan<S: ScanSource>(
     drop((track, totals));
     work.finish(outputs)?;
     on_progress(total, total);
-    Ok(ScanOutcome::Finished(progress.totals))
+    Ok(ScanOutcome::Finished {
+        totals: progress.totals,
+        resumed_at,
+    })
 }
 
 /// The work folder: settings, progress and the outputs up to the last checkpoint.

@@ -129,7 +129,7 @@ fn every_nucleotide_once_and_totals_that_add_up() {
     let input = fasta(dir.path());
     let out = outputs(dir.path(), "whole");
     let settings = serde_json::json!({"model": "stand-in"});
-    let ScanOutcome::Finished(totals) = run(
+    let ScanOutcome::Finished { totals, resumed_at } = run(
         &input,
         &out,
         &options(Duration::ZERO),
@@ -139,6 +139,7 @@ fn every_nucleotide_once_and_totals_that_add_up() {
     .unwrap() else {
         panic!("not finished")
     };
+    assert_eq!(resumed_at, 0);
     let text = read_text(&out.track);
     let mut lines = text.lines();
     assert_eq!(
@@ -223,7 +224,7 @@ fn stopped_or_failed_scans_resume_to_the_same_bytes() {
         &settings,
         &|_, _| Ok(()),
     );
-    assert!(matches!(rerun.unwrap(), ScanOutcome::Finished(_)));
+    assert!(matches!(rerun.unwrap(), ScanOutcome::Finished { resumed_at, .. } if resumed_at > 0));
     assert_eq!((before, before + after), (6, all_windows));
     // Failing in batch 4 with nothing saved since the start: the lines already in the
     // work files are cut off and written again.

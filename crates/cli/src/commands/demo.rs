@@ -19,7 +19,8 @@ use dnalm_run::RunDir;
 use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::SeqRecord;
 
-use crate::commands::train::{pretrain_mxdna, stop_flag, TrainingArgs};
+use crate::commands::train::{pretrain_mxdna, TrainingArgs};
+use crate::interrupt::stop_flag;
 use crate::learnt_report::{print_distribution, print_tokens, write_histogram, write_html};
 use crate::progress;
 

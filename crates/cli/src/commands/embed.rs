@@ -3,14 +3,21 @@
 //! mean-pooled or the `[CLS]` state, over the final token states (MxDNA: its learnt
 //! tokens) or MxDNA's nucleotide-level states, written as safetensors (tensor
 //! `embeddings` `(N, d)`, the record ids in the metadata) or as `.npy` (ids in
-//! `<out>.ids.txt`). The file appears whole or not at all.
+//! `<out>.ids.txt`). The file appears whole or not at all. With `--regions`, the
+//! sequences are the regions of a BED file read from the genome through its index, each
+//! embedded whole (in pieces of one input each, averaged, when it is longer).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use candle_core::Tensor;
 use clap::Args;
-use dnalm_nn::embedding::{embed_all, EmbedOptions, EmbeddingStates};
+use dnalm_genome::bed::read_bed;
+use dnalm_genome::reference::ReferenceGenome;
+use dnalm_genome::scan_source::{RegionSource, ScanSource};
+use dnalm_nn::embedding::{
+    embed_all, embed_in_pieces, EmbedOptions, EmbeddingStates, SequenceEmbedder,
+};
 use dnalm_nn::heads::Pooling;
 
 use crate::commands::finetune::PoolingArg;
@@ -41,9 +48,19 @@ pub struct EmbedArgs {
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
 
-    /// Longest input in tokens, [CLS] and [SEP] included (longer ones are cut).
+    /// Longest input in tokens, [CLS] and [SEP] included (longer sequences are cut;
+    /// longer regions are embedded in pieces).
     #[arg(long, default_value_t = 512)]
     max_tokens: usize,
+
+    /// Embed the regions of this BED file (contig, start, end[, name]) instead; FILE is
+    /// then the genome (FASTA, read through its index: a plain one is indexed when its
+    /// .fai is missing, a bgzipped one needs .fai and .gzi). A region longer than
+    /// --max-tokens - 2 nt is embedded in pieces of that length whose embeddings are
+    /// averaged, weighted by their nucleotides. The ids are the regions' names, or
+    /// contig:start-end.
+    #[arg(long, value_name = "BED")]
+    regions: Option<PathBuf>,
 
     #[command(flatten)]
     records: RecordArgs,
@@ -70,7 +87,6 @@ impl EmbedArgs {
         }
         let loaded = self.model.open()?;
         let model = loaded.embedder("dnalm embed")?;
-        let records = self.records.read()?;
         let pooling = self.pooling.into();
         let options = EmbedOptions {
             pooling,
@@ -80,13 +96,20 @@ impl EmbedArgs {
             },
             max_tokens: self.max_tokens,
         };
-        let sequences: Vec<&[u8]> = records.iter().map(|r| &r.seq[..]).collect();
-        let bar = progress::count_bar(records.len() as u64, "embedding");
-        let embeddings = embed_all(model, &sequences, &options, self.batch_size, &|n| {
-            bar.inc(n)
-        })?;
-        bar.finish_and_clear();
-        let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        let (ids, embeddings) = match &self.regions {
+            Some(bed) => self.embed_regions(model, bed, &options)?,
+            None => {
+                let records = self.records.read()?;
+                let sequences: Vec<&[u8]> = records.iter().map(|r| &r.seq[..]).collect();
+                let bar = progress::count_bar(records.len() as u64, "embedding");
+                let embeddings = embed_all(model, &sequences, &options, self.batch_size, &|n| {
+                    bar.inc(n)
+                })?;
+                bar.finish_and_clear();
+                (records.into_iter().map(|r| r.id).collect(), embeddings)
+            }
+        };
+        let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
         if extension == "npy" {
             write_npy(&embeddings, &ids, &self.out)?;
         } else {
@@ -100,6 +123,63 @@ impl EmbedArgs {
         Ok(())
     }
 }
+
+impl EmbedArgs {
+    /// The ids and embeddings of the BED regions of the genome given as FILE, read
+    /// and embedded `REGIONS_AT_ONCE` at a time.
+    fn embed_regions(
+        &self,
+        model: &dyn SequenceEmbedder,
+        bed: &Path,
+        options: &EmbedOptions,
+    ) -> Result<(Vec<String>, Tensor)> {
+        let [genome] = &self.records.files[..] else {
+            bail!("with --regions, give one FILE: the genome the regions are on");
+        };
+        let piece_nt = self
+            .max_tokens
+            .checked_sub(2)
+            .filter(|&n| n > 0)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "--max-tokens {} leaves no room for a nucleotide",
+                    self.max_tokens
+                )
+            })?;
+        let mut source = RegionSource::new(ReferenceGenome::open(genome)?, &read_bed(bed)?, bed)?;
+        let regions = source.sequences().to_vec();
+        let total: u64 = regions
+            .iter()
+            .map(|r| r.length.div_ceil(piece_nt as u64))
+            .sum();
+        let bar = progress::count_bar(total, "embedding pieces");
+        let mut parts = Vec::new();
+        for first in (0..regions.len()).step_by(REGIONS_AT_ONCE) {
+            let mut sequences = Vec::new();
+            for index in first..(first + REGIONS_AT_ONCE).min(regions.len()) {
+                source.begin(index)?;
+                let mut seq = Vec::with_capacity(regions[index].length as usize);
+                while source.read(&mut seq, 1 << 20)? > 0 {}
+                sequences.push(seq);
+            }
+            let seqs: Vec<&[u8]> = sequences.iter().map(Vec::as_slice).collect();
+            parts.push(embed_in_pieces(
+                model,
+                &seqs,
+                piece_nt,
+                options,
+                self.batch_size,
+                &|n| bar.inc(n),
+            )?);
+        }
+        bar.finish_and_clear();
+        let ids = regions.into_iter().map(|r| r.label).collect();
+        Ok((ids, Tensor::cat(&parts, 0)?))
+    }
+}
+
+/// Regions read into memory at a time.
+const REGIONS_AT_ONCE: usize = 256;
 
 fn write_npy(embeddings: &Tensor, ids: &[&str], out: &Path) -> Result<()> {
     let ids_path = PathBuf::from(format!("{}.ids.txt", out.display()));

@@ -14,8 +14,8 @@ use dnalm_models::presets::Preset;
 use dnalm_models::spec::ModelSpec;
 use dnalm_nn::heads::Pooling;
 
-use crate::commands::train::stop_flag;
 use crate::input::InputArgs;
+use crate::interrupt::stop_flag;
 use crate::progress;
 
 /// Arguments of `dnalm finetune`.

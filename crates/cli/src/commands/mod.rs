@@ -10,6 +10,7 @@ pub mod finetune;
 pub mod generate;
 pub mod ngram;
 pub mod predict;
+pub mod score;
 pub mod tokenizer;
 pub mod tokens;
 pub mod tour;

@@ -6,8 +6,6 @@ mod mlm;
 mod mxdna;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Once;
 
 use anyhow::Result;
 use candle_core::Device;
@@ -17,6 +15,7 @@ use dnalm_train::optimizer::AdamWConfig;
 use dnalm_train::trainer::{train, Hooks, Outcome, TrainConfig};
 use dnalm_train::windows::WindowDataset;
 
+use crate::interrupt::stop_flag;
 use crate::progress;
 
 pub use mxdna::pretrain_mxdna;
@@ -131,20 +130,6 @@ impl TrainingArgs {
             seed: self.seed,
         }
     }
-}
-
-/// Raised by Ctrl-C; the training loop saves a checkpoint and stops when it sees it.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-/// Installs the Ctrl-C handler (once) and returns the flag it raises.
-pub fn stop_flag() -> &'static AtomicBool {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        // If another handler is already installed, Ctrl-C simply ends the process;
-        // the last checkpoint is still there.
-        let _ = ctrlc::set_handler(|| STOP.store(true, Ordering::SeqCst));
-    });
-    &STOP
 }
 
 /// The loop of the masked-LM pretraining commands, then their throughput in nt/s.
