@@ -154,11 +154,11 @@ impl EmbedArgs {
             .sum();
         let bar = progress::count_bar(total, "embedding pieces");
         let mut parts = Vec::new();
-        for first in (0..regions.len()).step_by(REGIONS_AT_ONCE) {
+        for (chunk, group) in regions.chunks(REGIONS_AT_ONCE).enumerate() {
             let mut sequences = Vec::new();
-            for index in first..(first + REGIONS_AT_ONCE).min(regions.len()) {
-                source.begin(index)?;
-                let mut seq = Vec::with_capacity(regions[index].length as usize);
+            for (i, region) in group.iter().enumerate() {
+                source.begin(chunk * REGIONS_AT_ONCE + i)?;
+                let mut seq = Vec::with_capacity(region.length as usize);
                 while source.read(&mut seq, 1 << 20)? > 0 {}
                 sequences.push(seq);
             }
