@@ -52,6 +52,24 @@ fn a_vcf_scores_like_its_table_and_is_written_back_annotated() {
     let written = std::fs::read_to_string(&out).unwrap();
     assert!(written.contains("##INFO=<ID=DNALM_LLR,Number=A"));
     assert_eq!(written.matches(";DNALM_LLR=").count(), 174);
+    // --format tsv whatever the name: one row per ALT with its status.
+    let tsv = dir.path().join("scored.also.vcf").display().to_string();
+    stdout_of(&as_strs(&on_reference(
+        &["--window", "120", "--format", "tsv", "-o", &tsv],
+        &vcf,
+    )));
+    let rows = std::fs::read_to_string(&tsv).unwrap();
+    assert!(rows.starts_with("chrom\tpos\tid\tref\talt\tscore\tlabel\tstatus\n"));
+    assert_eq!(
+        rows.lines().filter(|l| l.ends_with("\tscored")).count(),
+        174
+    );
+    let refused = common::dnalm(&as_strs(&on_reference(&["--window", "0"], &vcf)));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        !refused.status.success() && err.contains("0 is not in 1..="),
+        "{err}"
+    );
 
     // A record whose REF is not the reference's: counted and named, or (--strict) an error.
     let text = std::fs::read_to_string(&vcf).unwrap();

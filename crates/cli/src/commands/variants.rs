@@ -46,9 +46,14 @@ pub struct VariantArgs {
     id_column: Option<String>,
 
     /// Write the scores here: CSV for a table; for a VCF, the VCF with the score in
-    /// INFO (if FILE ends in .vcf) or a TSV.
+    /// INFO or a TSV (see --format).
     #[arg(long, short, value_name = "FILE")]
     out: Option<PathBuf>,
+
+    /// With --reference: what -o writes [default: vcf when FILE ends in .vcf, else
+    /// tsv].
+    #[arg(long, value_enum, requires = "reference")]
+    format: Option<VcfOutput>,
 
     /// The variants are a VCF (plain, gzip or bgzip) on this reference genome (FASTA;
     /// a plain one is indexed if its .fai is missing, a bgzipped one needs .fai and
@@ -57,8 +62,9 @@ pub struct VariantArgs {
     reference: Option<PathBuf>,
 
     /// With --reference: nucleotides of context, half on each side of the REF allele.
-    #[arg(long, default_value_t = 512)]
-    window: usize,
+    #[arg(long, default_value_t = 512,
+          value_parser = clap::value_parser!(u32).range(1..=dnalm_genome::tiling::MAX_WINDOW as i64))]
+    window: u32,
 
     /// With --reference: the INFO key of a 0/1 label (1 = damaging).
     #[arg(long, value_name = "KEY")]
@@ -72,6 +78,15 @@ pub struct VariantArgs {
     /// The variants: a table (CSV/TSV, optionally .gz) or, with --reference, a VCF.
     #[arg(value_name = "FILE")]
     table: PathBuf,
+}
+
+/// What `eval variants --reference` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VcfOutput {
+    /// The VCF with one INFO value per ALT (`DNALM_LLR` or `DNALM_MM`).
+    Vcf,
+    /// `chrom pos id ref alt score label status`, one row per ALT.
+    Tsv,
 }
 
 /// Variants handed to the scorer at a time (its batches run inside).
@@ -102,8 +117,14 @@ impl VariantArgs {
         let loaded = self.model.open()?;
         let scorer = loaded.variant_scoring("dnalm eval variants")?;
         if let Some(reference) = &self.reference {
+            let format =
+                self.format
+                    .unwrap_or(match self.out.as_ref().and_then(|p| p.extension()) {
+                        Some(e) if e == "vcf" => VcfOutput::Vcf,
+                        _ => VcfOutput::Tsv,
+                    });
             let options = WindowOptions {
-                flank: self.window / 2,
+                flank: self.window as usize / 2,
                 label_info: self.label_info.clone(),
                 strict: self.strict,
             };
@@ -113,7 +134,7 @@ impl VariantArgs {
                 &self.table,
                 reference,
                 &options,
-                self.out.as_deref(),
+                self.out.as_deref().map(|out| (out, format)),
             );
         }
         let (references, alternates) = read_variants(&self)?;

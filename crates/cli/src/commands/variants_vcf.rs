@@ -1,9 +1,8 @@
 //! `dnalm eval variants --reference FASTA VCF`: every ALT allele of a VCF scored in a
 //! window of the reference genome around it; the records that cannot be scored are
 //! counted by reason and the first of them named. Output (with `-o`): the VCF with one
-//! INFO value per ALT (`DNALM_LLR` or `DNALM_MM`, `.` where unscored) when the file
-//! ends in `.vcf`, else a TSV of `chrom pos id ref alt score label status`; written
-//! whole or not at all.
+//! INFO value per ALT (`DNALM_LLR` or `DNALM_MM`, `.` where unscored), or a TSV of
+//! `chrom pos id ref alt score label status`; written whole or not at all.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,7 +12,7 @@ use dnalm_genome::reference::ReferenceGenome;
 use dnalm_genome::vcf_variants::{annotate, read_variants, WindowOptions};
 use dnalm_models::variant_scoring::VariantScoring;
 
-use crate::commands::variants::{report, score_pairs};
+use crate::commands::variants::{report, score_pairs, VcfOutput};
 
 /// Records listed by name among the unscored ones.
 const SHOWN_SKIPS: usize = 5;
@@ -25,7 +24,7 @@ pub fn score_vcf(
     vcf: &Path,
     reference: &Path,
     options: &WindowOptions,
-    out: Option<&Path>,
+    out: Option<(&Path, VcfOutput)>,
 ) -> Result<()> {
     let mut genome = ReferenceGenome::open(reference)?;
     let alleles = read_variants(vcf, &mut genome, options)?;
@@ -81,13 +80,15 @@ pub fn score_vcf(
             .map(|(reason, n)| format!(", {n} not scored ({reason})"))
             .collect::<String>()
     );
-    let Some(out) = out else { return Ok(()) };
+    let Some((out, format)) = out else {
+        return Ok(());
+    };
     let key = match scorer {
         VariantScoring::LikelihoodRatio(_) => "DNALM_LLR",
         VariantScoring::MaskedMarginal(_) => "DNALM_MM",
     };
     dnalm_seq::atomic::write_atomic(out, |file| {
-        if out.extension().is_some_and(|e| e == "vcf") {
+        if format == VcfOutput::Vcf {
             let records = alleles.last().map_or(0, |a| a.record);
             let mut values: Vec<Vec<Option<f64>>> = vec![Vec::new(); records];
             for (allele, score) in alleles.iter().zip(&by_allele) {
