@@ -4,8 +4,9 @@ use dnalm_models::presets::Preset;
 use dnalm_nn::heads::Pooling;
 
 /// Fine-tuning settings; [`FinetuneSettings::default`] holds the command line's
-/// defaults.
-#[derive(Debug, Clone, PartialEq)]
+/// defaults (also for the fields a JSON object of settings leaves out).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct FinetuneSettings {
     /// Treat labels as real values (regression, MSE loss) instead of classes.
     pub regression: bool,

@@ -11,7 +11,8 @@ use dnalm_nn::token_lm::NetworkConfig;
 use crate::error::{ModelsError, Result};
 
 /// Autoregressive network families.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Network {
     /// Multi-layer LSTM (arXiv 2307.10634's best model).
@@ -21,7 +22,8 @@ pub enum Network {
 }
 
 /// Size presets of the language models and BERT-style encoders.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Preset {
     /// LSTM: embedding 64, hidden 128, 1 layer. GPT and encoders: width 64, 2 layers,
@@ -33,7 +35,8 @@ pub enum Preset {
 }
 
 /// MxDNA size presets.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum MxdnaPreset {
     /// Width 64, 2 heads, FFN 256; 1 nucleotide layer, 2 token layers.

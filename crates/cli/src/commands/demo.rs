@@ -7,19 +7,20 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::Ordering;
 
 use anyhow::{Context, Result};
 use candle_core::Device;
 use clap::Args;
-use dnalm_mxdna::config::{MxDnaConfig, MxDnaPreset};
+use dnalm_jobs::mxdna::{train_mxdna, MxdnaSettings};
+use dnalm_jobs::{GenomeWindows, TrainingSettings};
+use dnalm_models::presets::MxdnaPreset;
 use dnalm_mxdna::learnt_tokens::{length_counts, tokenize_windows, TokenizedWindow};
 use dnalm_mxdna::pretrained::MxDnaLm;
 use dnalm_run::RunDir;
 use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::SeqRecord;
 
-use crate::commands::train::{pretrain_mxdna, TrainingArgs};
+use crate::commands::train::{conclude, TrainingBar};
 use crate::interrupt::stop_flag;
 use crate::learnt_report::{print_distribution, print_tokens, write_histogram, write_html};
 use crate::progress;
@@ -68,30 +69,32 @@ pub fn run(args: DemoArgs) -> Result<()> {
     )?;
     out.flush()?;
     let run_dir = args.out.join("mxdna");
-    let training = TrainingArgs {
+    let training = TrainingSettings {
         batch_size: 16,
-        accumulation: 1,
         steps: args.steps,
-        lr: 2e-3,
         warmup: args.steps / 10,
-        weight_decay: 0.01,
-        clip: 1.0,
         eval_every: 100,
         patience: 0,
         checkpoint_every: 50,
-        seed: 0,
         out: run_dir.clone(),
+        ..TrainingSettings::default()
     };
-    pretrain_mxdna(
-        || Ok(MxDnaConfig::preset(MxDnaPreset::Tiny)),
-        &genome,
-        WINDOW_NT,
-        0.0,
+    let settings = MxdnaSettings {
+        preset: MxdnaPreset::Tiny,
+        config: None,
+        windows: GenomeWindows {
+            window_nt: WINDOW_NT,
+            max_n_fraction: 0.0,
+        },
+    };
+    let report = train_mxdna(
+        &settings,
         &training,
+        &genome,
+        stop_flag(),
+        &mut TrainingBar::default(),
     )?;
-    if stop_flag().load(Ordering::SeqCst) {
-        return Ok(());
-    }
+    conclude(report, "nt", training.per_step(WINDOW_NT))?;
     let losses: Vec<String> = RunDir::create(&run_dir)?
         .logged_metric("eval_loss")?
         .iter()

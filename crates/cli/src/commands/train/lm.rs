@@ -1,21 +1,16 @@
 //! `dnalm train lm`: an autoregressive language model (LSTM or transformer decoder)
-//! over any tokenizer.
+//! over any tokenizer (the job is `dnalm_jobs::lm`).
 
 use std::path::PathBuf;
 
 use anyhow::Result;
-use candle_core::Device;
 use clap::Args;
-use dnalm_eval::perplexity::perplexity;
-use dnalm_lm::SequenceModel;
-use dnalm_models::presets::{lm_config, lm_config_from_file, Network, Preset};
-use dnalm_nn::token_lm::TokenLm;
-use dnalm_run::RunDir;
-use dnalm_seq::split::hold_out;
-use dnalm_train::windows::WindowDataset;
+use dnalm_jobs::lm::{train_lm, LmSettings};
+use dnalm_models::presets::{Network, Preset};
 
-use super::{run_loop, TrainingArgs};
+use super::{conclude, TrainingArgs, TrainingBar};
 use crate::input::RecordArgs;
+use crate::interrupt::stop_flag;
 
 /// Arguments of `dnalm train lm`.
 #[derive(Debug, Args)]
@@ -54,51 +49,23 @@ pub struct LmArgs {
 impl LmArgs {
     /// Trains (or resumes) the run.
     pub fn run(self) -> Result<()> {
-        let device = Device::Cpu;
-        let training = &self.training;
-        let run = RunDir::create(&training.out)?;
-        let model = if training.out.join("config.json").is_file() {
-            let model = TokenLm::load(&training.out, &device)?;
-            eprintln!(
-                "resuming {} in {}",
-                model.describe(),
-                training.out.display()
-            );
-            model
-        } else {
-            let tokenizer = dnalm_tokenize::by_name(&self.tokenizer)?;
-            let vocab = tokenizer.vocab_size();
-            let config = match &self.config {
-                Some(path) => lm_config_from_file(self.model, path, vocab)?,
-                None => lm_config(self.model, self.preset, vocab),
-            };
-            let model = TokenLm::new(config, tokenizer, training.seed, &device)?;
-            model.save_run(&run)?;
-            model
+        let settings = LmSettings {
+            network: self.model,
+            preset: self.preset,
+            config: self.config.clone(),
+            tokenizer: self.tokenizer.clone(),
+            window: self.window,
         };
+        let training = self.training.settings();
+        training.check()?;
         let records = self.records.read()?;
-        let (fit, held_out) = hold_out(&records, 0.1, training.seed.wrapping_add(1));
-        let data = WindowDataset::new(model.token_stream(fit.iter().copied()), self.window + 1);
-        eprintln!(
-            "{}: {} training windows of {} tokens, {} held-out sequences",
-            model.describe(),
-            data.len(),
-            self.window + 1,
-            held_out.len()
-        );
-        let evaluate = || -> dnalm_train::Result<f64> {
-            let total = perplexity(&model, &held_out, &|_| {})
-                .map_err(|err| dnalm_train::TrainError::Evaluation(err.to_string()))?;
-            Ok(total.nats_per_event())
-        };
-        run_loop(
-            &model,
-            &data,
-            training,
-            &run,
-            &evaluate,
-            "held-out perplexity",
-            f64::exp,
-        )
+        let report = train_lm(
+            &settings,
+            &training,
+            &records,
+            stop_flag(),
+            &mut TrainingBar::default(),
+        )?;
+        conclude(report, "tokens", training.per_step(self.window))
     }
 }

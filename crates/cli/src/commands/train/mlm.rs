@@ -2,16 +2,13 @@
 //! tokenizer on genome windows.
 
 use anyhow::Result;
-use candle_core::Device;
 use clap::Args;
-use dnalm_models::presets::{encoder_config, Preset};
-use dnalm_nn::masked_lm::MaskedLm;
-use dnalm_nn::pretraining_rows::PretrainingRows;
-use dnalm_run::RunDir;
-use dnalm_train::windows::WindowDataset;
+use dnalm_jobs::mlm::{train_mlm, MlmSettings};
+use dnalm_models::presets::Preset;
 
-use super::{pretrain_loop, GenomeWindowArgs, TrainingArgs};
+use super::{conclude, GenomeWindowArgs, TrainingArgs, TrainingBar};
 use crate::input::RecordArgs;
+use crate::interrupt::stop_flag;
 
 /// Arguments of `dnalm train mlm`.
 #[derive(Debug, Args)]
@@ -44,58 +41,22 @@ pub struct MlmArgs {
 impl MlmArgs {
     /// Pretrains (or resumes) the run.
     pub fn run(self) -> Result<()> {
-        let device = Device::Cpu;
-        let training = &self.training;
-        let run = RunDir::create(&training.out)?;
-        let model = if training.out.join("config.json").is_file() {
-            let model = MaskedLm::load(&training.out, &device)?;
-            eprintln!("resuming in {}", training.out.display());
-            model
-        } else {
-            let tokenizer = dnalm_tokenize::by_name(&self.tokenizer)?;
-            let model = MaskedLm::new(
-                encoder_config(self.preset),
-                tokenizer,
-                training.seed,
-                &device,
-            )?;
-            model.save_run(&run)?;
-            model
+        let settings = MlmSettings {
+            preset: self.preset,
+            tokenizer: self.tokenizer.clone(),
+            max_tokens: self.max_tokens,
+            windows: self.windows.settings(),
         };
+        let training = self.training.settings();
+        training.check()?;
         let records = self.records.read()?;
-        let rows = PretrainingRows::from_genome(
+        let report = train_mlm(
+            &settings,
+            &training,
             &records,
-            self.windows.window_nt,
-            self.windows.max_n_fraction,
-            model.tokenizer(),
-            self.max_tokens,
+            stop_flag(),
+            &mut TrainingBar::default(),
         )?;
-        let width = rows.train.width;
-        let held_out = rows.held_out;
-        let data = WindowDataset::new(rows.train.ids, width);
-        eprintln!(
-            "BERT {}x{} ({}, {} parameters): {} training windows of {} nt (rows of {} tokens \
-             with [CLS]/[SEP] and padding), {} held out (the last 2%); masking span {}",
-            model.encoder().config().num_layers,
-            model.encoder().config().d_model,
-            model.tokenizer().describe(),
-            model.parameter_count(),
-            data.len(),
-            self.windows.window_nt,
-            width,
-            held_out.len(),
-            model.tokenizer().masking_span()
-        );
-        let evaluate = || -> dnalm_train::Result<f64> {
-            Ok(model.evaluate(&held_out.ids, held_out.width, training.batch_size)?)
-        };
-        pretrain_loop(
-            &model,
-            &data,
-            training,
-            &run,
-            &evaluate,
-            self.windows.window_nt,
-        )
+        conclude(report, "nt", training.per_step(self.windows.window_nt))
     }
 }

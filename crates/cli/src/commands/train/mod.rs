@@ -1,5 +1,6 @@
-//! `dnalm train ...`: neural language models. Each subcommand has its file; what they
-//! share (the training flags, the loop with its progress bar, Ctrl-C) is here.
+//! `dnalm train ...`: neural language models. The jobs are `dnalm_jobs`'; each
+//! subcommand's file turns its flags into the job's settings. What they share (the
+//! training flags, the progress bar, how a run ends) is here.
 
 mod lm;
 mod mlm;
@@ -8,17 +9,12 @@ mod mxdna;
 use std::path::PathBuf;
 
 use anyhow::Result;
-use candle_core::Device;
 use clap::{Args, Subcommand};
-use dnalm_run::{RunDir, Trainable, TrainerState};
-use dnalm_train::optimizer::AdamWConfig;
-use dnalm_train::trainer::{train, Hooks, Outcome, TrainConfig};
-use dnalm_train::windows::WindowDataset;
+use dnalm_jobs::{GenomeWindows, TrainReport, TrainingProgress, TrainingSettings};
+use dnalm_train::trainer::Outcome;
 
-use crate::interrupt::stop_flag;
+use crate::interrupt::Interrupted;
 use crate::progress;
-
-pub use mxdna::pretrain_mxdna;
 
 /// Training subcommands.
 #[derive(Debug, Subcommand)]
@@ -55,6 +51,16 @@ pub struct GenomeWindowArgs {
     /// Windows with a larger share of N are skipped.
     #[arg(long, default_value_t = 0.0)]
     pub max_n_fraction: f64,
+}
+
+impl GenomeWindowArgs {
+    /// The job's settings.
+    pub fn settings(&self) -> GenomeWindows {
+        GenomeWindows {
+            window_nt: self.window_nt,
+            max_n_fraction: self.max_n_fraction,
+        }
+    }
 }
 
 /// How long and how to train (shared by every training command).
@@ -110,93 +116,69 @@ pub struct TrainingArgs {
 }
 
 impl TrainingArgs {
-    /// The training loop's configuration.
-    fn train_config(&self) -> TrainConfig {
-        TrainConfig {
-            steps: self.steps,
+    /// The job's settings.
+    pub fn settings(&self) -> TrainingSettings {
+        TrainingSettings {
             batch_size: self.batch_size,
             accumulation: self.accumulation,
-            peak_lr: self.lr,
-            warmup_steps: self.warmup,
-            min_lr_ratio: 0.1,
-            adamw: AdamWConfig {
-                weight_decay: self.weight_decay,
-                ..Default::default()
-            },
-            clip_norm: self.clip,
+            steps: self.steps,
+            lr: self.lr,
+            warmup: self.warmup,
+            weight_decay: self.weight_decay,
+            clip: self.clip,
             eval_every: self.eval_every,
             patience: self.patience,
             checkpoint_every: self.checkpoint_every,
             seed: self.seed,
+            out: self.out.clone(),
         }
     }
 }
 
-/// The loop of the masked-LM pretraining commands, then their throughput in nt/s.
-fn pretrain_loop(
-    model: &dyn Trainable,
-    data: &WindowDataset,
-    training: &TrainingArgs,
-    run: &RunDir,
-    evaluate: &dyn Fn() -> dnalm_train::Result<f64>,
-    window_nt: usize,
-) -> Result<()> {
-    run_loop(
-        model,
-        data,
-        training,
-        run,
-        evaluate,
-        "held-out masked-LM loss",
-        |l| l,
-    )?;
-    let nucleotides_per_step = (training.batch_size * training.accumulation * window_nt) as f64;
-    if let Some(seconds) = run.median_step_seconds()? {
-        eprintln!(
-            "throughput: {:.0} nt/s ({} nt per step, median step {seconds:.3} s)",
-            nucleotides_per_step / seconds,
-            nucleotides_per_step
-        );
-    }
-    Ok(())
+/// A training job on a progress bar (standard error).
+#[derive(Default)]
+pub struct TrainingBar {
+    bar: Option<indicatif::ProgressBar>,
+    eval_name: String,
 }
 
-/// The shared part of every training command: the loop with a progress bar, its
-/// configuration written to the run folder, and how it ended.
-fn run_loop(
-    model: &dyn Trainable,
-    data: &WindowDataset,
-    training: &TrainingArgs,
-    run: &RunDir,
-    evaluate: &dyn Fn() -> dnalm_train::Result<f64>,
-    eval_name: &str,
-    shown: fn(f64) -> f64,
-) -> Result<()> {
-    let config = training.train_config();
-    run.write_json("train_config.json", &config)?;
-    let bar = progress::count_bar(training.steps, "training");
-    let mut show = |state: &TrainerState, loss: f64| {
-        bar.set_position(state.step);
-        let best = state
-            .best_eval_loss
-            .map_or(String::from("-"), |l| format!("{:.4}", shown(l)));
-        bar.set_message(format!("loss {loss:.4}, best {eval_name} {best}"));
-    };
-    let hooks = Hooks {
-        evaluate,
-        stop: stop_flag(),
-        on_step: &mut show,
-    };
-    let outcome = train(model, data, &config, run, &Device::Cpu, hooks)?;
-    bar.finish_and_clear();
-    let verb = match outcome {
-        Outcome::Finished => "finished".to_string(),
-        Outcome::EarlyStopped => format!("stopped early ({eval_name} stopped improving)"),
-        Outcome::Interrupted => "interrupted; run the same command to resume".to_string(),
-    };
-    eprintln!(
-        "{verb}: {} (metrics.jsonl, checkpoint/, model.safetensors)",
-        training.out.display()
-    );
+impl TrainingProgress for TrainingBar {
+    fn message(&mut self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.println(text),
+            None => eprintln!("{text}"),
+        }
+    }
+
+    fn start(&mut self, total: u64, eval_name: &str) {
+        self.bar = Some(progress::count_bar(total, "training"));
+        self.eval_name = eval_name.to_string();
+    }
+
+    fn step(&mut self, step: u64, loss: f64, best_eval: Option<f64>) {
+        if let Some(bar) = &self.bar {
+            bar.set_position(step);
+            let best = best_eval.map_or(String::from("-"), |l| format!("{l:.4}"));
+            bar.set_message(format!("loss {loss:.4}, best {} {best}", self.eval_name));
+        }
+    }
+
+    fn finish(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// How a training command ends: the throughput, or (Ctrl-C) exit status 130.
+pub fn conclude(report: TrainReport, unit: &str, per_step: usize) -> Result<()> {
+    if report.outcome == Outcome::Interrupted {
+        return Err(
+            Interrupted("a checkpoint is saved; run the same command to resume".into()).into(),
+        );
+    }
+    if let Some(per_second) = report.per_second {
+        eprintln!("throughput: {per_second:.0} {unit}/s ({per_step} {unit} per step)");
+    }
     Ok(())
 }
