@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
 use dnalm_seq::alphabet::NormalizationReport;
 use dnalm_seq::source::{SeqReader, SourceOptions};
@@ -56,8 +56,7 @@ pub fn open_with_progress(
     path: &Path,
     options: &SourceOptions,
 ) -> Result<(SeqReader, indicatif::ProgressBar)> {
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file = dnalm_seq::source::open_file(path)?;
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let bar = progress::bytes_bar(size, &path.display().to_string());
     let reader = SeqReader::from_reader(path, bar.wrap_read(file), options)?;
@@ -71,6 +70,13 @@ pub fn warn_about(path: &Path, report: NormalizationReport) {
             "warning: {}: {} IUPAC ambiguity codes were read as N",
             path.display(),
             report.ambiguous_to_n
+        );
+    }
+    if report.all_n_records > 0 {
+        eprintln!(
+            "warning: {}: {} records are all N (nothing to learn or score in them)",
+            path.display(),
+            report.all_n_records
         );
     }
 }

@@ -1,6 +1,7 @@
-//! Ctrl-C: the flag long commands watch (they save their work and stop when it is
-//! raised), and how a command stopped that way ends: exit status 130, as shells expect
-//! of a program ended by SIGINT, so scripts can tell it from a finished run.
+//! Ctrl-C (SIGINT) and SIGTERM: the flag long commands watch (they save their work and
+//! stop when it is raised), and how a command stopped that way ends: exit status 130,
+//! as shells expect of a program ended by SIGINT, so scripts can tell it from a
+//! finished run.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Once;
@@ -8,10 +9,10 @@ use std::sync::Once;
 /// The exit status of a command stopped by Ctrl-C (128 + SIGINT).
 pub const EXIT_INTERRUPTED: u8 = 130;
 
-/// Raised by Ctrl-C.
+/// Raised by Ctrl-C or SIGTERM.
 static STOP: AtomicBool = AtomicBool::new(false);
 
-/// Installs the Ctrl-C handler (once) and returns the flag it raises.
+/// Installs the SIGINT/SIGTERM handler (once) and returns the flag it raises.
 pub fn stop_flag() -> &'static AtomicBool {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {

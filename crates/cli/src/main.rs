@@ -1,6 +1,7 @@
 //! `dnalm`: DNA language models from the command line.
 
 mod commands;
+mod flags;
 mod input;
 mod interrupt;
 mod learnt_report;

@@ -141,7 +141,7 @@ fn pretrain_finetune_bench_embed_and_score_variants() {
     ]);
     let bytes = std::fs::read(&npy).unwrap();
     let header = String::from_utf8_lossy(&bytes[..128]).to_string();
-    assert!(header.contains("'shape': (100,64,)"), "{header}");
+    assert!(header.contains("'shape': (100, 64)"), "{header}");
     let ids = std::fs::read_to_string(format!("{npy}.ids.txt")).unwrap();
     assert_eq!(ids.lines().count(), 100);
     let tensors = path("splice.safetensors");

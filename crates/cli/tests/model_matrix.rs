@@ -257,5 +257,5 @@ fn nucleotide_level_embeddings_are_mxdna_s_only() {
     let bytes = std::fs::read(dir.path().join("e.npy")).unwrap();
     // The .npy header names the shape: four sequences of the tiny preset's 64 values.
     let header = String::from_utf8_lossy(&bytes[..128]).into_owned();
-    assert!(header.contains("'shape': (4,64,)"), "{header}");
+    assert!(header.contains("'shape': (4, 64)"), "{header}");
 }

@@ -62,6 +62,7 @@ pub fn finetune(
     if settings.seeds.is_empty() {
         return Err(FinetuneError::Settings("give at least one seed".into()));
     }
+    settings.check().map_err(FinetuneError::Settings)?;
     spec.check()?;
     std::fs::create_dir_all(out).map_err(|err| file_error(out, err))?;
     check_same_settings(out, settings)?;

@@ -57,6 +57,43 @@ impl Default for FinetuneSettings {
 }
 
 impl FinetuneSettings {
+    /// Checks every setting against its range (the command line's parsers do the same
+    /// for flags; other callers, such as the Python package, come through here).
+    pub fn check(&self) -> Result<(), String> {
+        let count = |name: &str, value: u64| {
+            if value == 0 || value > 1 << 30 {
+                Err(format!("{name} must be 1 to {}, not {value}", 1u64 << 30))
+            } else {
+                Ok(())
+            }
+        };
+        count("steps", self.steps)?;
+        count("batch_size", self.batch_size as u64)?;
+        count("eval_every", self.eval_every)?;
+        if self.max_tokens < 3 || self.max_tokens > 1 << 20 {
+            return Err(format!(
+                "max_tokens must be 3 to {} ([CLS], [SEP] and a nucleotide), not {}",
+                1 << 20,
+                self.max_tokens
+            ));
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            return Err(format!("dropout must be in [0, 1), not {}", self.dropout));
+        }
+        if let Some(lr) = self.lr {
+            if !(lr.is_finite() && lr > 0.0) {
+                return Err(format!("lr must be a finite number > 0, not {lr}"));
+            }
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(format!(
+                "weight_decay must be a finite number >= 0, not {}",
+                self.weight_decay
+            ));
+        }
+        Ok(())
+    }
+
     /// What must not change between a folder's first run and a rerun that reuses its
     /// finished seeds and checkpoints.
     pub fn recorded(&self) -> serde_json::Value {

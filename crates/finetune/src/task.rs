@@ -8,7 +8,7 @@ use dnalm_seq::table::TableColumns;
 use dnalm_seq::task::TaskData;
 use dnalm_seq::SeqRecord;
 
-use crate::error::Result;
+use crate::error::{FinetuneError, Result};
 
 /// A task.
 pub struct Task {
@@ -38,6 +38,15 @@ impl Task {
         let objective = if regression {
             Objective::Regression
         } else {
+            if data.labels.len() < 2 {
+                return Err(FinetuneError::Settings(format!(
+                    "{}: the training split has {} class(es) ({}): nothing to tell apart \
+                     (for real-valued labels, fine-tune with regression)",
+                    path.display(),
+                    data.labels.len(),
+                    data.labels.join(", ")
+                )));
+            }
             Objective::Classification {
                 labels: data.labels.clone(),
             }

@@ -9,7 +9,7 @@ use candle_core::Device;
 use dnalm_eval::perplexity::perplexity;
 use dnalm_lm::SequenceModel;
 use dnalm_models::presets::{lm_config, lm_config_from_file, Network, Preset};
-use dnalm_nn::token_lm::TokenLm;
+use dnalm_nn::token_lm::{NetworkConfig, TokenLm};
 use dnalm_run::RunDir;
 use dnalm_seq::split::hold_out;
 use dnalm_seq::SeqRecord;
@@ -62,7 +62,21 @@ pub fn train_lm(
     let device = Device::Cpu;
     let resumed = training.out.join("config.json").is_file();
     let model = if resumed {
-        TokenLm::load(&training.out, &device)?
+        let model = TokenLm::load(&training.out, &device)?;
+        let found = match model.config() {
+            NetworkConfig::Lstm(_) => Network::Lstm,
+            NetworkConfig::Gpt(_) => Network::Gpt,
+        };
+        if found != lm.network {
+            return Err(JobsError::Settings(format!(
+                "{} holds a {} run, not a {} one: resume it as it was started, or give \
+                 another folder",
+                training.out.display(),
+                network_name(found),
+                network_name(lm.network)
+            )));
+        }
+        model
     } else {
         let tokenizer = dnalm_tokenize::by_name(&lm.tokenizer)?;
         let vocab = tokenizer.vocab_size();
@@ -114,4 +128,12 @@ pub fn train_lm(
         description: model.describe(),
     };
     run_loop(job, training, stop, progress)
+}
+
+/// A network family as the `--model` flag names it.
+fn network_name(network: Network) -> &'static str {
+    match network {
+        Network::Lstm => "lstm",
+        Network::Gpt => "gpt",
+    }
 }

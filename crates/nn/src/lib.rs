@@ -32,6 +32,7 @@ pub mod lstm_op;
 pub mod masked_lm;
 pub mod masked_scoring;
 pub mod matmul;
+pub mod npy;
 pub mod packed_matmul;
 pub mod params;
 pub mod predictor_run;

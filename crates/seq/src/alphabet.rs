@@ -78,6 +78,8 @@ pub struct NormalizationReport {
     pub ambiguous_to_n: u64,
     /// Lower-case (soft-masked) bases that were upper-cased.
     pub soft_masked: u64,
+    /// Records with no nucleotide other than `N` (nothing a model can learn or score).
+    pub all_n_records: u64,
 }
 
 impl NormalizationReport {
@@ -85,6 +87,14 @@ impl NormalizationReport {
     pub fn merge(&mut self, other: NormalizationReport) {
         self.ambiguous_to_n += other.ambiguous_to_n;
         self.soft_masked += other.soft_masked;
+        self.all_n_records += other.all_n_records;
+    }
+
+    /// Counts a finished record (normalised) that is all `N`.
+    pub fn count_record(&mut self, seq: &[u8]) {
+        if seq.iter().all(|&b| b == b'N') {
+            self.all_n_records += 1;
+        }
     }
 }
 

@@ -14,6 +14,22 @@ pub enum SeqError {
         /// The underlying I/O error.
         source: std::io::Error,
     },
+    /// A folder was given where a file is expected.
+    #[error("{file}: is a folder, not a sequence file")]
+    Folder {
+        /// The path.
+        file: PathBuf,
+    },
+    /// A record (FASTA/FASTQ record or table row) without a single nucleotide.
+    #[error("{file}: record {record} ('{id}') has no nucleotides")]
+    EmptyRecord {
+        /// The file.
+        file: PathBuf,
+        /// 1-based index of the record (data row of a table).
+        record: usize,
+        /// The record's identifier.
+        id: String,
+    },
     /// The file holds no data at all.
     #[error("{file}: the file is empty (no records)")]
     Empty {

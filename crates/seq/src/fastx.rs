@@ -30,10 +30,7 @@ impl FastxRecords {
     /// Opens a FASTA/FASTQ file (plain or gzip). With `header_labels`, each header
     /// must carry its label as `label=VALUE`.
     pub fn open(path: &Path, header_labels: bool) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|source| SeqError::Io {
-            file: path.to_path_buf(),
-            source,
-        })?;
+        let file = crate::source::open_file(path)?;
         Self::from_reader(path, file, header_labels)
     }
 
@@ -124,6 +121,14 @@ impl FastxRecords {
                 found: bad.byte as char,
             }));
         }
+        if seq.is_empty() {
+            return Some(Err(SeqError::EmptyRecord {
+                file: self.file.clone(),
+                record: index,
+                id,
+            }));
+        }
+        self.report.count_record(&seq);
         Some(Ok(SeqRecord { id, seq, label }))
     }
 }

@@ -25,6 +25,21 @@ pub fn is_table(path: &Path) -> bool {
     name.ends_with(".csv") || name.ends_with(".tsv")
 }
 
+/// Opens a file to read, refusing a folder (which opens on Unix but reads as an
+/// error).
+pub fn open_file(path: &Path) -> Result<std::fs::File> {
+    let io = |source| SeqError::Io {
+        file: path.to_path_buf(),
+        source,
+    };
+    if std::fs::metadata(path).map_err(io)?.is_dir() {
+        return Err(SeqError::Folder {
+            file: path.to_path_buf(),
+        });
+    }
+    std::fs::File::open(path).map_err(io)
+}
+
 /// Records from either kind of file.
 pub enum SeqReader {
     /// A FASTA or FASTQ file.
@@ -37,11 +52,7 @@ impl SeqReader {
     /// Opens `path`; tables are recognised by extension, everything else is read as
     /// FASTA/FASTQ (format and compression recognised from the content).
     pub fn open(path: &Path, options: &SourceOptions) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|source| SeqError::Io {
-            file: path.to_path_buf(),
-            source,
-        })?;
-        Self::from_reader(path, file, options)
+        Self::from_reader(path, open_file(path)?, options)
     }
 
     /// Like [`SeqReader::open`] over an already opened stream (for example one that

@@ -53,10 +53,7 @@ pub fn delimiter_for(path: &Path) -> u8 {
 impl TableRecords {
     /// Opens a table file; the delimiter follows the extension (`.tsv` is tab).
     pub fn open(path: &Path, columns: &TableColumns) -> Result<Self> {
-        let file = std::fs::File::open(path).map_err(|source| SeqError::Io {
-            file: path.to_path_buf(),
-            source,
-        })?;
+        let file = crate::source::open_file(path)?;
         Self::from_reader(path, file, delimiter_for(path), columns)
     }
 
@@ -110,6 +107,18 @@ impl TableRecords {
         })?;
         let label_index = pick(&columns.label, &LABEL_COLUMNS, "label")?;
         let id_index = pick(&columns.id, &ID_COLUMNS, "id")?;
+        for index in [Some(sequence_index), label_index, id_index]
+            .into_iter()
+            .flatten()
+        {
+            let name = names[index];
+            let count = names.iter().filter(|other| **other == name).count();
+            if count > 1 {
+                return Err(table_error(format!(
+                    "{count} columns are named '{name}': which one to read is ambiguous"
+                )));
+            }
+        }
         Ok(Self {
             file,
             rows: reader.into_records(),
@@ -144,7 +153,15 @@ impl TableRecords {
             Some(index) => field(index).to_string(),
             None => format!("row{row_number}"),
         };
-        let label = self.label_index.map(|index| field(index).to_string());
+        let label = self
+            .label_index
+            .map(|index| field(index).trim().to_string());
+        if label.as_deref() == Some("") {
+            return Some(Err(SeqError::Table {
+                file: self.file.clone(),
+                message: format!("data row {row_number} ('{id}'): empty label"),
+            }));
+        }
         let raw = field(self.sequence_index);
         let raw = raw
             .strip_prefix('<')
@@ -160,6 +177,14 @@ impl TableRecords {
                 found: bad.byte as char,
             }));
         }
+        if seq.is_empty() {
+            return Some(Err(SeqError::EmptyRecord {
+                file: self.file.clone(),
+                record: row_number,
+                id,
+            }));
+        }
+        self.report.count_record(&seq);
         Some(Ok(SeqRecord { id, seq, label }))
     }
 }

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use dnalm_seq::source::{read_all, SourceOptions};
+use dnalm_seq::source::{read_all, SeqReader, SourceOptions};
 use dnalm_seq::table::TableColumns;
 use dnalm_seq::task::TaskData;
 use dnalm_seq::SeqError;
@@ -159,4 +159,54 @@ fn task_folder_missing_split_or_unknown_label() {
         .unwrap_err()
         .to_string();
     assert!(text.contains("label '2'"), "{text}");
+}
+
+#[test]
+fn a_folder_is_named_as_a_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = read_err(dir.path());
+    assert!(err.contains("is a folder, not a sequence file"), "{err}");
+}
+
+#[test]
+fn records_without_nucleotides_are_refused_with_their_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = write(dir.path(), "e.fa", b">ok\nACGT\n>hollow desc\n>next\nGG\n");
+    let err = read_err(&fasta);
+    assert!(
+        err.contains("record 2 ('hollow') has no nucleotides"),
+        "{err}"
+    );
+    let fastq = write(dir.path(), "e.fq", b"@a\nACGT\n+\nIIII\n@b\n\n+\n\n");
+    let err = read_err(&fastq);
+    assert!(err.contains("record 2 ('b') has no nucleotides"), "{err}");
+    let table = write(dir.path(), "e.csv", b"id,sequence,label\nx,ACGT,1\ny,,0\n");
+    let err = read_err(&table);
+    assert!(err.contains("record 2 ('y') has no nucleotides"), "{err}");
+}
+
+#[test]
+fn empty_labels_and_ambiguous_columns_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(dir.path(), "l.csv", b"sequence,label\nACGT,1\nACGA,\n");
+    let err = read_err(&table);
+    assert!(err.contains("data row 2 ('row2'): empty label"), "{err}");
+    let table = write(dir.path(), "d.csv", b"seq,seq\nACGT,ACGA\n");
+    let err = read_err(&table);
+    assert!(err.contains("2 columns are named 'seq'"), "{err}");
+    // A duplicated column that is not read is no ambiguity.
+    let table = write(dir.path(), "o.csv", b"sequence,note,note\nACGT,a,b\n");
+    assert_eq!(
+        read_all(&table, &SourceOptions::default()).unwrap().len(),
+        1
+    );
+}
+
+#[test]
+fn records_of_n_only_are_counted_for_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let fasta = write(dir.path(), "n.fa", b">a\nNNNN\n>b\nACGN\n>c\nnnRY\n");
+    let mut reader = SeqReader::open(&fasta, &SourceOptions::default()).unwrap();
+    assert_eq!(reader.by_ref().count(), 3);
+    assert_eq!(reader.report().all_n_records, 2);
 }

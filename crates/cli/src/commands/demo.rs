@@ -40,7 +40,7 @@ pub struct DemoArgs {
     out: PathBuf,
 
     /// Pretraining steps (16 windows of 510 nt each).
-    #[arg(long, default_value_t = 400)]
+    #[arg(long, default_value_t = 400, value_parser = crate::flags::steps)]
     steps: u64,
 
     /// Promoters whose learnt tokens are printed.

@@ -45,12 +45,12 @@ pub struct EmbedArgs {
     out: PathBuf,
 
     /// Sequences per forward pass.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = crate::flags::count)]
     batch_size: usize,
 
     /// Longest input in tokens, [CLS] and [SEP] included (longer sequences are cut;
     /// longer regions are embedded in pieces).
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 512, value_parser = crate::flags::token_width)]
     max_tokens: usize,
 
     /// Embed the regions of this BED file (contig, start, end[, name]) instead; FILE is
@@ -187,11 +187,12 @@ fn write_npy(embeddings: &Tensor, ids: &[&str], out: &Path) -> Result<()> {
         ids.iter().try_for_each(|id| writeln!(file, "{id}"))
     })
     .with_context(|| format!("cannot write {}", ids_path.display()))?;
-    let temp = PathBuf::from(format!("{}.partial.npy", out.display()));
-    embeddings
-        .write_npy(&temp)
-        .with_context(|| format!("cannot write {}", temp.display()))?;
-    std::fs::rename(&temp, out).with_context(|| format!("cannot write {}", out.display()))
+    let (rows, columns) = embeddings.dims2()?;
+    let values: Vec<f32> = embeddings.flatten_all()?.to_vec1()?;
+    dnalm_seq::atomic::write_atomic(out, |file| {
+        dnalm_nn::npy::write_f32_matrix(file, &values, rows, columns)
+    })
+    .with_context(|| format!("cannot write {}", out.display()))
 }
 
 fn write_safetensors(

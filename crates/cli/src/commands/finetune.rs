@@ -8,14 +8,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 use clap::Args;
 use dnalm_finetune::{
-    finetune, FinetuneProgress, FinetuneResult, FinetuneSettings, SeedResult, Task,
+    finetune, FinetuneError, FinetuneProgress, FinetuneResult, FinetuneSettings, SeedResult, Task,
 };
 use dnalm_models::presets::Preset;
 use dnalm_models::spec::ModelSpec;
 use dnalm_nn::heads::Pooling;
 
 use crate::input::InputArgs;
-use crate::interrupt::stop_flag;
+use crate::interrupt::{stop_flag, Interrupted};
 use crate::progress;
 
 /// Arguments of `dnalm finetune`.
@@ -63,7 +63,7 @@ pub struct FinetuneSettingsArgs {
     pub pooling: PoolingArg,
 
     /// Dropout of the classification head while training.
-    #[arg(long, default_value_t = 0.1)]
+    #[arg(long, default_value_t = 0.1, value_parser = crate::flags::dropout)]
     pub dropout: f64,
 
     /// Encoder size of `scratch:` models.
@@ -71,19 +71,19 @@ pub struct FinetuneSettingsArgs {
     pub preset: Preset,
 
     /// Longest input in tokens, [CLS] and [SEP] included (longer ones are cut).
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 512, value_parser = crate::flags::token_width)]
     pub max_tokens: usize,
 
     /// Optimizer steps at most.
-    #[arg(long, default_value_t = 1000)]
+    #[arg(long, default_value_t = 1000, value_parser = crate::flags::steps)]
     pub steps: u64,
 
     /// Sequences per step.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = crate::flags::count)]
     pub batch_size: usize,
 
     /// Peak learning rate [default: 5e-4 for encoders, 1e-2 for kmer<k>-lr].
-    #[arg(long)]
+    #[arg(long, value_parser = crate::flags::positive)]
     pub lr: Option<f64>,
 
     /// Linear warmup steps.
@@ -91,11 +91,11 @@ pub struct FinetuneSettingsArgs {
     pub warmup: u64,
 
     /// AdamW weight decay.
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, value_parser = crate::flags::non_negative)]
     pub weight_decay: f64,
 
     /// Evaluate on dev every this many steps (the best dev loss is kept).
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = crate::flags::steps)]
     pub eval_every: u64,
 
     /// Stop after this many evaluations without a better dev loss.
@@ -158,14 +158,15 @@ impl FinetuneSettingsArgs {
     /// Fine-tunes `spec` on `task` into `out` with a progress bar per seed.
     pub fn run(&self, spec: &ModelSpec, task: &Task, out: &Path) -> Result<FinetuneResult> {
         let progress = BarProgress::default();
-        Ok(finetune(
-            spec,
-            task,
-            &self.settings(),
-            out,
-            stop_flag(),
-            &progress,
-        )?)
+        finetune(spec, task, &self.settings(), out, stop_flag(), &progress).map_err(|err| match err
+        {
+            FinetuneError::Interrupted(seed) => Interrupted(format!(
+                "{} saved a checkpoint; run the same command to resume",
+                seed.display()
+            ))
+            .into(),
+            other => other.into(),
+        })
     }
 }
 

@@ -24,11 +24,11 @@ pub struct PredictArgs {
     out: Option<PathBuf>,
 
     /// Sequences per forward pass.
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = crate::flags::count)]
     batch_size: usize,
 
     /// Longest input in tokens, [CLS] and [SEP] included (longer ones are cut).
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 512, value_parser = crate::flags::token_width)]
     max_tokens: usize,
 
     #[command(flatten)]

@@ -34,11 +34,11 @@ pub struct TokensArgs {
     spans: bool,
 
     /// Records are cut into windows of this many nucleotides.
-    #[arg(long, default_value_t = 510)]
+    #[arg(long, default_value_t = 510, value_parser = crate::flags::count)]
     window_nt: usize,
 
     /// Windows per forward pass.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = crate::flags::count)]
     batch_size: usize,
 
     /// Stop after this many windows (0: all).

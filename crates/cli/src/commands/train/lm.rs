@@ -36,7 +36,7 @@ pub struct LmArgs {
     tokenizer: String,
 
     /// Tokens per training window (the model sees windows of this length).
-    #[arg(long, default_value_t = 256)]
+    #[arg(long, default_value_t = 256, value_parser = crate::flags::count)]
     window: usize,
 
     #[command(flatten)]

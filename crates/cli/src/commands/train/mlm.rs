@@ -28,7 +28,7 @@ pub struct MlmArgs {
     windows: GenomeWindowArgs,
 
     /// Row width in tokens, [CLS] and [SEP] included (longer encodings are cut).
-    #[arg(long, default_value_t = 512)]
+    #[arg(long, default_value_t = 512, value_parser = crate::flags::token_width)]
     max_tokens: usize,
 
     #[command(flatten)]

@@ -45,7 +45,7 @@ impl TrainCommand {
 #[derive(Debug, Args)]
 pub struct GenomeWindowArgs {
     /// Nucleotides per training window (windows are cut end to end).
-    #[arg(long, default_value_t = 510)]
+    #[arg(long, default_value_t = 510, value_parser = crate::flags::count)]
     pub window_nt: usize,
 
     /// Windows with a larger share of N are skipped.
@@ -67,19 +67,19 @@ impl GenomeWindowArgs {
 #[derive(Debug, Args)]
 pub struct TrainingArgs {
     /// Windows per micro-batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = crate::flags::count)]
     pub batch_size: usize,
 
     /// Micro-batches per optimizer step (gradient accumulation).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = crate::flags::count)]
     pub accumulation: usize,
 
     /// Optimizer steps.
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = crate::flags::steps)]
     pub steps: u64,
 
     /// Peak learning rate.
-    #[arg(long, default_value_t = 2e-3)]
+    #[arg(long, default_value_t = 2e-3, value_parser = crate::flags::positive)]
     pub lr: f64,
 
     /// Linear warmup steps.
@@ -87,11 +87,11 @@ pub struct TrainingArgs {
     pub warmup: u64,
 
     /// AdamW weight decay (not applied to biases and norms).
-    #[arg(long, default_value_t = 0.01)]
+    #[arg(long, default_value_t = 0.01, value_parser = crate::flags::non_negative)]
     pub weight_decay: f64,
 
     /// Gradient clipping norm.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = crate::flags::positive)]
     pub clip: f64,
 
     /// Evaluate on the held-out tenth of the training records every this many steps.
@@ -103,7 +103,7 @@ pub struct TrainingArgs {
     pub patience: u32,
 
     /// Checkpoint every this many steps.
-    #[arg(long, default_value_t = 200)]
+    #[arg(long, default_value_t = 200, value_parser = crate::flags::steps)]
     pub checkpoint_every: u64,
 
     /// Seed of the initial weights, the held-out choice and the data order.
