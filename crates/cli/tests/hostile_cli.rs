@@ -154,7 +154,7 @@ fn sigterm_saves_a_checkpoint_and_exits_130() {
         out.to_str().unwrap(),
         &genes,
     ];
-    let mut child = Command::new(env!("CARGO_BIN_EXE_dnalm"))
+    let child = Command::new(env!("CARGO_BIN_EXE_dnalm"))
         .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
