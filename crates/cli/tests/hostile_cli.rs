@@ -207,3 +207,57 @@ fn a_task_with_one_class_is_refused() {
     );
     assert!(!Path::new(&out).exists());
 }
+
+#[test]
+fn sizes_from_a_config_file_are_checked_before_anything_is_allocated() {
+    let dir = tempfile::tempdir().unwrap();
+    let genes = repo("data/sample/genes_300.csv.gz").display().to_string();
+    let sizes = dir.path().join("sizes.json");
+    std::fs::write(
+        &sizes,
+        r#"{"embed_dim": 64, "hidden_size": 1000000000, "num_layers": 1000}"#,
+    )
+    .unwrap();
+    let out = dir.path().join("run").display().to_string();
+    let started = Instant::now();
+    let err = failure_of(&[
+        "train",
+        "lm",
+        "--model",
+        "lstm",
+        "--config",
+        sizes.to_str().unwrap(),
+        "-o",
+        &out,
+        &genes,
+    ]);
+    assert!(
+        err.contains("hidden_size = 1000000000 is outside 1..=65536"),
+        "{err}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "it must fail before allocating"
+    );
+    assert!(!Path::new(&out).exists());
+    std::fs::write(
+        &sizes,
+        r#"{"embed_dim": 60000, "hidden_size": 60000, "num_layers": 1000}"#,
+    )
+    .unwrap();
+    let err = failure_of(&[
+        "train",
+        "lm",
+        "--model",
+        "lstm",
+        "--config",
+        sizes.to_str().unwrap(),
+        "-o",
+        &out,
+        &genes,
+    ]);
+    assert!(
+        err.contains("would have") && err.contains("parameters"),
+        "{err}"
+    );
+}

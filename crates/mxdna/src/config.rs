@@ -125,9 +125,41 @@ impl MxDnaConfig {
         }
     }
 
+    /// Checks every size against `dnalm_nn::size_limits` and the parameter count they
+    /// make (an upper bound), before anything is allocated.
+    fn check_sizes(&self) -> Result<(), String> {
+        use dnalm_nn::size_limits::{parameters, size, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH};
+        size("vocab_size", self.vocab_size, MAX_VOCAB)?;
+        size("hidden_size", self.hidden_size, MAX_WIDTH)?;
+        size("intermediate_size", self.intermediate_size, MAX_WIDTH)?;
+        size("num_hidden_layers", self.num_hidden_layers, MAX_LAYERS)?;
+        size("num_attention_heads", self.num_attention_heads, MAX_WIDTH)?;
+        size("expert kernels", self.expert_kernel_sizes.len(), 64)?;
+        for &kernel in &self.expert_kernel_sizes {
+            size("an expert kernel size", kernel, 64)?;
+        }
+        size(
+            "deformable_conv_kernel_size",
+            self.deformable_conv_kernel_size,
+            64,
+        )?;
+        let (v, d, f, l) = (
+            self.vocab_size as u128,
+            self.hidden_size as u128,
+            self.intermediate_size as u128,
+            self.num_hidden_layers as u128 + 1,
+        );
+        let kernels: u128 = self.expert_kernel_sizes.iter().map(|&k| k as u128).sum();
+        let layers = l * (4 * d * d + 3 * d * f + 4 * d);
+        let experts = kernels * d * d + d * (self.expert_kernel_sizes.len() as u128 + 4);
+        let deformable = self.deformable_conv_kernel_size as u128 * (d * d + 3 * d);
+        parameters("the MxDNA", 2 * v * d + layers + experts + deformable)
+    }
+
     /// Checks the sizes fit together.
     pub fn check(&self) -> crate::Result<()> {
         let invalid = |message: String| Err(MxDnaError::Config(message));
+        self.check_sizes().map_err(MxDnaError::Config)?;
         if self.conversion_layer_idx >= self.num_hidden_layers {
             return invalid(format!(
                 "conversion_layer_idx {} must be below num_hidden_layers {}",

@@ -36,6 +36,7 @@ impl Encoder {
     /// A freshly initialised encoder, its parameters registered in `params`: weights
     /// N(0, 0.02), residual-stream projections scaled by `1/sqrt(2 layers)`.
     pub fn new(config: EncoderConfig, params: &mut ParamStore) -> Result<Self> {
+        config.check().map_err(candle_core::Error::Msg)?;
         let std = 0.02;
         let residual_std = std / (2.0 * config.num_layers as f64).sqrt();
         let embedding = params.normal(

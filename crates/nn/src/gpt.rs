@@ -36,6 +36,7 @@ impl Gpt {
     /// The network on `params`: fresh, or a frozen store of given weights (see
     /// [`ParamStore::frozen`]).
     pub fn on(config: GptConfig, mut params: ParamStore) -> Result<Self> {
+        config.check().map_err(candle_core::Error::Msg)?;
         let GptConfig {
             vocab_size,
             d_model,

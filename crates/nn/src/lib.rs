@@ -42,6 +42,7 @@ pub mod real_map;
 pub mod rope;
 pub mod run_files;
 pub mod sequence_classifier;
+pub mod size_limits;
 pub mod supervised;
 pub mod swiglu_op;
 #[cfg(test)]

@@ -23,6 +23,27 @@ pub struct LstmConfig {
     pub num_layers: usize,
 }
 
+impl LstmConfig {
+    /// Checks every size against [`crate::size_limits`] and the parameter count they
+    /// make, before anything is allocated.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        use crate::size_limits::{parameters, size, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH};
+        size("vocab_size", self.vocab_size, MAX_VOCAB)?;
+        size("embed_dim", self.embed_dim, MAX_WIDTH)?;
+        size("hidden_size", self.hidden_size, MAX_WIDTH)?;
+        size("num_layers", self.num_layers, MAX_LAYERS)?;
+        let (v, e, h, l) = (
+            self.vocab_size as u128,
+            self.embed_dim as u128,
+            self.hidden_size as u128,
+            self.num_layers as u128,
+        );
+        let first = 4 * h * (e + h + 2);
+        let rest = (l - 1) * 4 * h * (2 * h + 2);
+        parameters("the LSTM", v * e + first + rest + h * v + v)
+    }
+}
+
 struct Layer {
     weight_ih: Tensor,
     weight_hh: Tensor,
@@ -50,6 +71,7 @@ impl LstmLm {
     /// The network on `params`: fresh, or a frozen store of given weights (see
     /// [`ParamStore::frozen`]).
     pub fn on(config: LstmConfig, mut params: ParamStore) -> Result<Self> {
+        config.check().map_err(candle_core::Error::Msg)?;
         let LstmConfig {
             vocab_size,
             embed_dim,

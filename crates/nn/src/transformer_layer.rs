@@ -43,6 +43,27 @@ pub struct TransformerConfig {
 }
 
 impl TransformerConfig {
+    /// Checks every size against [`crate::size_limits`], the heads, and the parameter
+    /// count they make, before anything is allocated.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        use crate::size_limits::{parameters, size, MAX_LAYERS, MAX_VOCAB, MAX_WIDTH};
+        size("vocab_size", self.vocab_size, MAX_VOCAB)?;
+        size("d_model", self.d_model, MAX_WIDTH)?;
+        size("ffn_dim", self.ffn_dim, MAX_WIDTH)?;
+        size("num_layers", self.num_layers, MAX_LAYERS)?;
+        self.layer_sizes().check().map_err(|err| err.to_string())?;
+        let (v, d, f, l) = (
+            self.vocab_size as u128,
+            self.d_model as u128,
+            self.ffn_dim as u128,
+            self.num_layers as u128,
+        );
+        parameters(
+            "the transformer",
+            2 * v * d + l * (4 * d * d + 3 * d * f + 4 * d),
+        )
+    }
+
     /// Sizes of each block.
     pub fn layer_sizes(&self) -> LayerSizes {
         LayerSizes {
