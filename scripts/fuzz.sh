@@ -33,13 +33,13 @@ seed() {
 }
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
-zcat data/sample/chr20_200kb.fa.gz | head -c 4000 > "$scratch/cut.fa"
+(zcat data/sample/chr20_200kb.fa.gz || true) | head -c 4000 > "$scratch/cut.fa"
 gzip -c "$scratch/cut.fa" > "$scratch/cut.fa.gz"
 printf '@r1\nACGTNACGT\n+\nIIIIIIIII\n@r2 label=1\nGGTA\n+\n!!!!\n' > "$scratch/reads.fq"
 seed fastx "$scratch/cut.fa" "$scratch/cut.fa.gz" "$scratch/reads.fq"
-zcat data/sample/prom_core_tata/dev.csv.gz | head -20 > "$scratch/dev.csv"
+(zcat data/sample/prom_core_tata/dev.csv.gz || true) | head -20 > "$scratch/dev.csv"
 seed table "$scratch/dev.csv" data/sample/splice_variants.csv
-zcat data/sample/splice_200.csv.gz | head -40 > "$scratch/splice.csv"
+(zcat data/sample/splice_200.csv.gz || true) | head -40 > "$scratch/splice.csv"
 seed task "$scratch/splice.csv"
 cargo build --quiet --release -p dnalm-cli
 dnalm=target/release/dnalm

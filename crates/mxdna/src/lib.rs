@@ -32,6 +32,7 @@ pub mod learnt_tokens;
 pub mod model;
 pub mod nms;
 pub mod pretrained;
+pub mod pytorch_file;
 pub mod reference_checkpoint;
 pub mod row_ops;
 

@@ -8,6 +8,7 @@
 //! (`token_layers`, `grouped_conv`, plain `norm`; eps 1e-5). bf16/f16 weights become
 //! f32. Export writes a dnalm MxDNA as such a folder, under either naming.
 
+use crate::pytorch_file::read_pytorch_file;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -333,7 +334,7 @@ fn read_weight_file(path: &Path, device: &Device) -> Result<HashMap<String, Tens
     if path.extension().is_some_and(|e| e == "safetensors") {
         return read_safetensors(path, device);
     }
-    let tensors = candle_core::pickle::read_all(path).map_err(|err| error(path, err))?;
+    let tensors = read_pytorch_file(path).map_err(|err| error(path, err))?;
     if tensors.is_empty() {
         return Err(error(path, "no tensors in this PyTorch file"));
     }

@@ -121,23 +121,41 @@ impl Reader<'_> {
         ))
     }
 
+    /// A table's entries: contexts strictly increasing (as written), each count at
+    /// most [`MAX_ENTRY_COUNT`], so that no sum of them can overflow.
     fn entries(&mut self) -> Result<Vec<(u64, Counts)>, String> {
         let count = self.u64()? as usize;
         if count.saturating_mul(8 * (OUTCOMES + 1)) > self.bytes.len() {
             return Err(format!("an entry count of {count} is larger than the file"));
         }
+        let mut previous: Option<u64> = None;
         (0..count)
             .map(|_| {
                 let context = self.u64()?;
+                if previous.is_some_and(|p| p >= context) {
+                    return Err(format!(
+                        "context {context:#x} is out of order (entries are written sorted, once each)"
+                    ));
+                }
+                previous = Some(context);
                 let mut counts = [0u64; OUTCOMES];
                 for count in &mut counts {
                     *count = self.u64()?;
+                    if *count > MAX_ENTRY_COUNT {
+                        return Err(format!(
+                            "context {context:#x}: a count of {count} is more than any corpus gives"
+                        ));
+                    }
                 }
                 Ok((context, counts))
             })
             .collect()
     }
 }
+
+/// The largest count an entry may hold (2^40, a hundred times the nucleotides of all
+/// sequenced genomes): sums of counts then fit in 64 bits.
+const MAX_ENTRY_COUNT: u64 = 1 << 40;
 
 /// Parses a model file's bytes.
 pub fn from_bytes(bytes: &[u8]) -> Result<NgramModel, String> {
