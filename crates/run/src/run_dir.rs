@@ -8,7 +8,8 @@
 //!     model.safetensors  optimizer.safetensors  trainer_state.json
 //! ```
 //!
-//! A checkpoint is written whole into `checkpoint.tmp/` (each file fsynced), then
+//! A checkpoint is written whole into `checkpoint.tmp/` (each file fsynced; removed
+//! again if a write fails, a full disk say), then
 //! swapped in with two renames (`checkpoint` -> `checkpoint.old`, `checkpoint.tmp` ->
 //! `checkpoint`) and the old one removed. An interruption at any point leaves a complete
 //! checkpoint: `checkpoint/`, or `checkpoint.old/` between the renames. On resume,
@@ -114,16 +115,24 @@ impl RunDir {
             std::fs::remove_dir_all(&temp).map_err(io_error(&temp))?;
         }
         std::fs::create_dir_all(&temp).map_err(io_error(&temp))?;
-        write_file_synced(&temp.join("model.safetensors"), &model_bytes)?;
-        write_file_synced(
-            &temp.join("optimizer.safetensors"),
-            &tensors_to_bytes(optimizer)?,
-        )?;
-        let state_json = serde_json::to_vec_pretty(state).map_err(|err| RunError::Serialise {
-            what: "trainer state",
-            message: err.to_string(),
-        })?;
-        write_file_synced(&temp.join("trainer_state.json"), &state_json)?;
+        let written = (|| -> Result<()> {
+            write_file_synced(&temp.join("model.safetensors"), &model_bytes)?;
+            write_file_synced(
+                &temp.join("optimizer.safetensors"),
+                &tensors_to_bytes(optimizer)?,
+            )?;
+            let state_json =
+                serde_json::to_vec_pretty(state).map_err(|err| RunError::Serialise {
+                    what: "trainer state",
+                    message: err.to_string(),
+                })?;
+            write_file_synced(&temp.join("trainer_state.json"), &state_json)
+        })();
+        if let Err(err) = written {
+            // A full disk: the half-written checkpoint goes, the previous one stays.
+            let _ = std::fs::remove_dir_all(&temp);
+            return Err(err);
+        }
         let current = self.path.join("checkpoint");
         let old = self.path.join("checkpoint.old");
         if current.exists() {

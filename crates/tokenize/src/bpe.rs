@@ -99,6 +99,9 @@ pub fn training_pieces(seq: &[u8], max_len: usize) -> impl Iterator<Item = &str>
         .map(|piece| std::str::from_utf8(piece).expect("normalised sequences are ASCII"))
 }
 
+/// Every symbol a normalised sequence holds, each alone and together.
+const PROBE: &str = "ACGTN A C G T N";
+
 impl BpeTokenizer {
     /// Learns merges from normalised sequences.
     pub fn train<'a>(
@@ -136,7 +139,8 @@ impl BpeTokenizer {
         Ok(Self { inner: tokenizer })
     }
 
-    /// Reads a Hugging Face `tokenizer.json` text, checking the special-token layout.
+    /// Reads a Hugging Face `tokenizer.json` text, checking the special-token layout
+    /// and that it encodes every symbol.
     pub fn from_json(json: &str) -> Result<Self> {
         let inner: HfTokenizer = json.parse().map_err(bpe_error)?;
         for (id, name) in special::NAMES.iter().enumerate() {
@@ -146,6 +150,13 @@ impl BpeTokenizer {
                     inner.token_to_id(name)
                 )));
             }
+        }
+        // Each symbol must encode (merges only join tokens it knows, so then every
+        // sequence does); a file whose unknown token is not in its vocabulary fails here.
+        if let Err(err) = inner.encode(PROBE, false) {
+            return Err(TokenizeError::InvalidParameter(format!(
+                "this BPE tokenizer cannot encode DNA ({PROBE}): {err}"
+            )));
         }
         Ok(Self { inner })
     }
