@@ -75,19 +75,25 @@ fn empty_pipeline() -> Result<HfTokenizer> {
     )
     .map_err(bpe_error)?;
     tokenizer.with_pre_tokenizer(Some(isolate_n));
+    tokenizer.with_post_processor(Some(cls_sep_template()?));
+    tokenizer.with_decoder(Some(Fuse::new()));
+    Ok(tokenizer)
+}
+
+/// `[CLS] $A [SEP]` (and `[CLS] $A [SEP] $B [SEP]` for pairs): the post-processor of every
+/// BPE file dnalm writes, so that Python's `tokenizers` adds the special tokens as dnalm
+/// does (dnalm itself wraps sequences without it).
+fn cls_sep_template() -> Result<TemplateProcessing> {
     let cls = special::NAMES[special::CLS as usize];
     let sep = special::NAMES[special::SEP as usize];
-    let template = TemplateProcessing::builder()
+    TemplateProcessing::builder()
         .try_single(format!("{cls} $A {sep}"))
         .map_err(bpe_error)?
         .try_pair(format!("{cls} $A {sep} $B {sep}"))
         .map_err(bpe_error)?
         .special_tokens(vec![(cls, special::CLS), (sep, special::SEP)])
         .build()
-        .map_err(bpe_error)?;
-    tokenizer.with_post_processor(Some(template));
-    tokenizer.with_decoder(Some(Fuse::new()));
-    Ok(tokenizer)
+        .map_err(bpe_error)
 }
 
 /// Cuts a normalised sequence into training pieces: runs of `ACGT` between `N`s, each
@@ -140,9 +146,12 @@ impl BpeTokenizer {
     }
 
     /// Reads a Hugging Face `tokenizer.json` text, checking the special-token layout
-    /// and that it encodes every symbol.
+    /// and that it encodes every symbol; its post-processor becomes dnalm's.
     pub fn from_json(json: &str) -> Result<Self> {
-        let inner: HfTokenizer = json.parse().map_err(bpe_error)?;
+        let mut inner: HfTokenizer = json.parse().map_err(bpe_error)?;
+        // A file's own post-processor is replaced by dnalm's (a template naming a second
+        // sequence where there is one, for instance, panics inside `tokenizers`).
+        inner.with_post_processor(Some(cls_sep_template()?));
         for (id, name) in special::NAMES.iter().enumerate() {
             if inner.token_to_id(name) != Some(id as u32) {
                 return Err(TokenizeError::InvalidParameter(format!(

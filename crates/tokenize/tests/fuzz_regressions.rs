@@ -8,6 +8,10 @@ use dnalm_tokenize::file::TokenizerFile;
 
 #[test]
 fn every_crash_the_fuzzer_found_is_refused_or_works() {
+    // crash-afff..: encoding failed on an unknown token the model lacks ("[typeUNK]");
+    // crash-bc9d..: a post-processor template naming a second sequence panicked inside
+    // `tokenizers`. Files are now checked by encoding every symbol, and a file's
+    // post-processor is replaced by dnalm's.
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz/tokenizer_json");
     let mut seen = 0;
     for entry in std::fs::read_dir(&dir).unwrap() {
@@ -22,21 +26,4 @@ fn every_crash_the_fuzzer_found_is_refused_or_works() {
         seen += 1;
     }
     assert!(seen > 0);
-}
-
-#[test]
-fn a_bpe_file_whose_unknown_token_is_not_in_its_vocabulary_is_refused() {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz/tokenizer_json");
-    let path = std::fs::read_dir(&dir)
-        .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
-    let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
-    let err = TokenizerFile::from_json(&text, Path::new("tokenizer.json"))
-        .and_then(|file| file.into_tokenizer())
-        .err()
-        .expect("refused");
-    assert!(err.to_string().contains("tokenizer.json"), "{err}");
 }
