@@ -44,19 +44,20 @@ def npy_complete(path: Path) -> bool:
 def writers(work: Path) -> list[dict]:
     genes, chr20, tata = SAMPLE / "genes_300.csv.gz", SAMPLE / "chr20_200kb.fa.gz", SAMPLE / "prom_core_tata"
     model = work / "model-mxdna"
+    # The outputs are named relative to the cell's folder.
     return [
         dict(name="train lm", out="run", outputs=["run/model.safetensors", "run/checkpoint/model.safetensors"],
-             args=["train", "lm", "--model", "lstm", "--preset", "tiny", "--window", "64", "--steps", "150",
+             args=["train", "lm", "--model", "lstm", "--preset", "tiny", "--window", "64", "--steps", "600",
                    "--batch-size", "8", "--eval-every", "50", "--checkpoint-every", "20", "-o", "{out}", genes]),
         dict(name="train mxdna", out="run", outputs=["run/model.safetensors"],
-             args=["train", "mxdna", "--preset", "tiny", "--window-nt", "120", "--steps", "24", "--batch-size", "8",
-                   "--eval-every", "8", "--checkpoint-every", "4", "-o", "{out}", chr20]),
+             args=["train", "mxdna", "--preset", "tiny", "--window-nt", "120", "--steps", "120", "--batch-size", "8",
+                   "--eval-every", "40", "--checkpoint-every", "10", "-o", "{out}", chr20]),
         dict(name="finetune", out="ft", outputs=["ft/results.json", "ft/seed0/model.safetensors", "ft/seed1/model.safetensors"],
-             args=["finetune", "--task", tata, "--model", "kmer3-lr", "--steps", "400", "--eval-every", "100",
-                   "--batch-size", "16", "--seeds", "0,1", "-o", "{out}"]),
+             args=["finetune", "--task", tata, "--model", model, "--steps", "40", "--eval-every", "20",
+                   "--batch-size", "8", "--seeds", "0,1", "-o", "{out}"]),
         dict(name="bench", out="bench", outputs=["bench/results.json", "bench/results.md"],
-             args=["bench", "--tasks", tata, "--models", "kmer3-lr,kmer4-lr", "--steps", "300", "--eval-every", "100",
-                   "--batch-size", "16", "-o", "{out}"]),
+             args=["bench", "--tasks", tata, "--models", f"kmer3-lr,{model}", "--steps", "40", "--eval-every", "20",
+                   "--batch-size", "8", "-o", "{out}"]),
         dict(name="embed", out="e.npy", outputs=["e.npy", "e.npy.ids.txt"],
              args=["embed", "-m", model, "-o", "{out}", tata / "test.csv.gz"]),
         dict(name="score", out="t.bedgraph", outputs=["t.bedgraph", "t.bed"],
@@ -64,8 +65,8 @@ def writers(work: Path) -> list[dict]:
     ]
 
 
-def run(args, cwd: Path, kill_after: float | None = None):
-    text = [str(a).replace("{out}", str(cwd / "OUT")).replace("{dir}", str(cwd)) for a in args]
+def run(writer, cwd: Path, kill_after: float | None = None):
+    text = [str(a).replace("{out}", str(cwd / writer["out"])).replace("{dir}", str(cwd)) for a in writer["args"]]
     started = time.perf_counter()
     process = subprocess.Popen([str(DNALM), *text], cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if kill_after is not None:
@@ -77,21 +78,11 @@ def run(args, cwd: Path, kill_after: float | None = None):
     return process.returncode, err.decode(errors="replace"), time.perf_counter() - started
 
 
-def rename_out(writer, cwd: Path):
-    """The command writes OUT; the outputs are named after the writer's `out`."""
-    target = cwd / writer["out"]
-    if (cwd / "OUT").exists() and not target.exists():
-        (cwd / "OUT").rename(target)
-    for extra in [".ids.txt"]:
-        if (cwd / f"OUT{extra}").exists():
-            (cwd / f"OUT{extra}").rename(cwd / f"{writer['out']}{extra}")
-
-
 def state(writer, cwd: Path) -> str:
     """Which outputs exist and whether each is complete."""
     found = []
     for rel in writer["outputs"]:
-        path = cwd / rel.replace(writer["out"], "OUT", 1)
+        path = cwd / rel
         if not path.exists():
             continue
         ok = True
@@ -113,23 +104,34 @@ def state(writer, cwd: Path) -> str:
                 ok = False
         found.append(f"{Path(rel).name}{'' if ok else ' INCOMPLETE'}")
     stray = [p.name for p in cwd.rglob("*") if ".dnalm-partial-" in p.name or p.name == "checkpoint.tmp"]
-    return (", ".join(found) or "nothing") + (f"; stray {stray}" if stray else "")
+    work = [p.name for p in cwd.glob("*.partial") if p.is_dir()]
+    return ((", ".join(found) or "nothing")
+            + (f"; work folder {', '.join(work)} (resumable)" if work else "")
+            + (f"; stray {stray}" if stray else ""))
 
 
 def outputs_bytes(writer, cwd: Path) -> dict:
     result = {}
     for rel in writer["outputs"]:
-        path = cwd / rel.replace(writer["out"], "OUT", 1)
+        path = cwd / rel
         if path.exists():
             data = path.read_bytes()
             if path.name == "results.json":
                 # Wall-clock fields differ between runs; the results must not.
-                parsed = json.loads(data)
-                for seed in parsed.get("seeds", []) if isinstance(parsed, dict) else []:
-                    seed.pop("seconds", None)
-                data = json.dumps(parsed, sort_keys=True).encode()
+                data = json.dumps(without_seconds(json.loads(data)), sort_keys=True).encode()
+            elif path.name == "results.md":
+                continue
             result[rel] = data
     return result
+
+
+def without_seconds(value):
+    """A JSON value with every "seconds" field removed."""
+    if isinstance(value, dict):
+        return {k: without_seconds(v) for k, v in value.items() if k != "seconds"}
+    if isinstance(value, list):
+        return [without_seconds(v) for v in value]
+    return value
 
 
 def main() -> None:
@@ -146,16 +148,16 @@ def main() -> None:
     for writer in writers(work):
         reference = work / f"{writer['name'].replace(' ', '_')}-reference"
         reference.mkdir()
-        code, err, seconds = run(writer["args"], reference)
+        code, err, seconds = run(writer, reference)
         assert code == 0, f"{writer['name']}: {err}"
         expected = outputs_bytes(writer, reference)
         print(f"| {writer['name']} | (uninterrupted, {seconds:.1f} s) | 0 | {state(writer, reference)} | | |")
         for moment in MOMENTS:
             cell = work / f"{writer['name'].replace(' ', '_')}-{moment}"
             cell.mkdir()
-            code, _, _ = run(writer["args"], cell, kill_after=moment)
+            code, _, _ = run(writer, cell, kill_after=moment)
             left = state(writer, cell)
-            rerun, err, _ = run(writer["args"], cell)
+            rerun, err, _ = run(writer, cell)
             same = outputs_bytes(writer, cell) == expected
             killed = "killed" if code == -signal.SIGKILL else f"finished ({code})"
             print(f"| {writer['name']} | kill -9 at {moment} s | {killed} | {left} | exit {rerun} | {'yes' if same else 'NO'} |")
@@ -171,9 +173,9 @@ def full_disk(work: Path) -> None:
     for writer in writers(work):
         disk = work / "full"
         disk.mkdir(exist_ok=True)
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(disk)], check=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "tmpfs", str(disk)], check=True)
         try:
-            code, err, _ = run(writer["args"], disk)
+            code, err, _ = run(writer, disk)
             message = next((line for line in err.splitlines() if "error" in line.lower()), err.strip()[-160:])
             print(f"| {writer['name']} | {code} | {message.strip()[:160]} | {state(writer, disk)} |")
         finally:

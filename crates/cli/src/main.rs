@@ -96,8 +96,22 @@ fn main() -> std::process::ExitCode {
             std::process::ExitCode::from(interrupt::EXIT_INTERRUPTED)
         }
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", message_of(&err));
             std::process::ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes on one line, each cause only once (the libraries' messages
+/// often include their source already).
+fn message_of(err: &anyhow::Error) -> String {
+    let mut message = err.to_string();
+    for cause in err.chain().skip(1) {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+    }
+    message
 }
