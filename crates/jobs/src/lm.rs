@@ -10,7 +10,6 @@ use dnalm_eval::perplexity::perplexity;
 use dnalm_lm::SequenceModel;
 use dnalm_models::presets::{lm_config, lm_config_from_file, Network, Preset};
 use dnalm_nn::token_lm::{NetworkConfig, TokenLm};
-use dnalm_run::RunDir;
 use dnalm_seq::split::hold_out;
 use dnalm_seq::SeqRecord;
 use dnalm_train::windows::WindowDataset;
@@ -18,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{JobsError, Result};
 use crate::progress::{TrainReport, TrainingProgress};
-use crate::run_loop::{run_loop, Job};
+use crate::run_loop::{open_run, resuming, run_loop, Job};
 use crate::settings::{count, TrainingSettings};
 
 /// What language model to train.
@@ -60,7 +59,7 @@ pub fn train_lm(
     training.check()?;
     count("window", lm.window as u64)?;
     let device = Device::Cpu;
-    let resumed = training.out.join("config.json").is_file();
+    let resumed = resuming(training);
     let model = if resumed {
         let model = TokenLm::load(&training.out, &device)?;
         let found = match model.config() {
@@ -95,16 +94,7 @@ pub fn train_lm(
             fit.len()
         )));
     }
-    let run = RunDir::create(&training.out)?;
-    if resumed {
-        progress.message(&format!(
-            "resuming {} in {}",
-            model.describe(),
-            training.out.display()
-        ));
-    } else {
-        model.save_run(&run)?;
-    }
+    let run = open_run(training, resumed, progress, |run| Ok(model.save_run(run)?))?;
     progress.message(&format!(
         "{}: {} training windows of {} tokens, {} held-out sequences",
         model.describe(),

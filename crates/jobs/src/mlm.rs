@@ -7,14 +7,13 @@ use candle_core::Device;
 use dnalm_models::presets::{encoder_config, Preset};
 use dnalm_nn::masked_lm::MaskedLm;
 use dnalm_nn::pretraining_rows::PretrainingRows;
-use dnalm_run::RunDir;
 use dnalm_seq::SeqRecord;
 use dnalm_train::windows::WindowDataset;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::progress::{TrainReport, TrainingProgress};
-use crate::run_loop::{run_loop, Job};
+use crate::run_loop::{open_run, resuming, run_loop, Job};
 use crate::settings::{count, GenomeWindows, TrainingSettings};
 
 /// What masked LM to pretrain.
@@ -55,7 +54,7 @@ pub fn train_mlm(
     mlm.windows.check()?;
     count("max_tokens", mlm.max_tokens as u64)?;
     let device = Device::Cpu;
-    let resumed = training.out.join("config.json").is_file();
+    let resumed = resuming(training);
     let model = if resumed {
         MaskedLm::load(&training.out, &device)?
     } else {
@@ -74,12 +73,7 @@ pub fn train_mlm(
         model.tokenizer(),
         mlm.max_tokens,
     )?;
-    let run = RunDir::create(&training.out)?;
-    if resumed {
-        progress.message(&format!("resuming in {}", training.out.display()));
-    } else {
-        model.save_run(&run)?;
-    }
+    let run = open_run(training, resumed, progress, |run| Ok(model.save_run(run)?))?;
     let width = rows.train.width;
     let held_out = rows.held_out;
     let data = WindowDataset::new(rows.train.ids, width);

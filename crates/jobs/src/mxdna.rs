@@ -8,14 +8,13 @@ use candle_core::Device;
 use dnalm_models::presets::{mxdna_config, mxdna_config_from_file, MxdnaPreset};
 use dnalm_mxdna::pretrained::MxDnaLm;
 use dnalm_nn::pretraining_rows::PretrainingRows;
-use dnalm_run::RunDir;
 use dnalm_seq::SeqRecord;
 use dnalm_train::windows::WindowDataset;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 use crate::progress::{TrainReport, TrainingProgress};
-use crate::run_loop::{run_loop, Job};
+use crate::run_loop::{open_run, resuming, run_loop, Job};
 use crate::settings::{GenomeWindows, TrainingSettings};
 
 /// What MxDNA to pretrain.
@@ -52,7 +51,7 @@ pub fn train_mxdna(
     training.check()?;
     mxdna.windows.check()?;
     let device = Device::Cpu;
-    let resumed = training.out.join("config.json").is_file();
+    let resumed = resuming(training);
     let model = if resumed {
         MxDnaLm::load(&training.out, &device)?
     } else {
@@ -70,12 +69,7 @@ pub fn train_mxdna(
         model.tokenizer(),
         window_nt + 2,
     )?;
-    let run = RunDir::create(&training.out)?;
-    if resumed {
-        progress.message(&format!("resuming in {}", training.out.display()));
-    } else {
-        model.save_run(&run)?;
-    }
+    let run = open_run(training, resumed, progress, |run| Ok(model.save_run(run)?))?;
     let width = rows.train.width;
     let held_out = rows.held_out;
     let data = WindowDataset::new(rows.train.ids, width);

@@ -13,6 +13,28 @@ use crate::error::Result;
 use crate::progress::{TrainReport, TrainingProgress};
 use crate::settings::TrainingSettings;
 
+/// Whether `training.out` holds a run to resume (its `config.json`).
+pub(crate) fn resuming(training: &TrainingSettings) -> bool {
+    training.out.join("config.json").is_file()
+}
+
+/// The run folder, created once the data have given windows: a new run gets its files
+/// from `save`, a resumed one is announced.
+pub(crate) fn open_run(
+    training: &TrainingSettings,
+    resumed: bool,
+    progress: &mut dyn TrainingProgress,
+    save: impl FnOnce(&RunDir) -> Result<()>,
+) -> Result<RunDir> {
+    let run = RunDir::create(&training.out)?;
+    if resumed {
+        progress.message(&format!("resuming in {}", training.out.display()));
+    } else {
+        save(&run)?;
+    }
+    Ok(run)
+}
+
 /// One job's model, data and evaluation.
 pub(crate) struct Job<'a> {
     pub model: &'a dyn Trainable,

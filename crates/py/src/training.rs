@@ -8,13 +8,14 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use dnalm_finetune::{finetune, FinetuneProgress, FinetuneSettings, SeedResult, Task};
-use dnalm_jobs::lm::{train_lm, LmSettings};
-use dnalm_jobs::mlm::{train_mlm, MlmSettings};
-use dnalm_jobs::mxdna::{train_mxdna, MxdnaSettings};
+use dnalm_jobs::lm::train_lm;
+use dnalm_jobs::mlm::train_mlm;
+use dnalm_jobs::mxdna::train_mxdna;
 use dnalm_jobs::{TrainReport, TrainingProgress, TrainingSettings};
 use dnalm_models::spec::ModelSpec;
 use dnalm_seq::source::{read_all, SourceOptions};
 use dnalm_seq::table::TableColumns;
+use dnalm_seq::SeqRecord;
 use dnalm_train::trainer::Outcome;
 use pyo3::exceptions::{PyKeyboardInterrupt, PyValueError};
 use pyo3::prelude::*;
@@ -108,6 +109,8 @@ struct JobSettings<M> {
     model: M,
 }
 
+/// Settings from the JSON text Python sent; a key or value that does not fit is a
+/// ValueError.
 fn parse<T: for<'de> Deserialize<'de>>(json: &str) -> PyResult<T> {
     serde_json::from_str(json).map_err(|err| PyValueError::new_err(err.to_string()))
 }
@@ -132,56 +135,10 @@ pub fn _train(
         on_event: on_event.as_ref(),
         stop: &stop,
     };
-    let read = |files: &[PathBuf]| -> PyResult<Vec<dnalm_seq::SeqRecord>> {
-        let mut records = Vec::new();
-        for file in files {
-            records.extend(read_all(file, &SourceOptions::default()).map_err(dnalm_error)?);
-        }
-        Ok(records)
-    };
-    let report: TrainReport = match job {
-        "lm" => {
-            let settings: JobSettings<LmSettings> = parse(settings)?;
-            py.detach(|| {
-                let records = read(&files)?;
-                train_lm(
-                    &settings.model,
-                    &settings.training,
-                    &records,
-                    &stop,
-                    &mut progress,
-                )
-                .map_err(dnalm_error)
-            })?
-        }
-        "mlm" => {
-            let settings: JobSettings<MlmSettings> = parse(settings)?;
-            py.detach(|| {
-                let records = read(&files)?;
-                train_mlm(
-                    &settings.model,
-                    &settings.training,
-                    &records,
-                    &stop,
-                    &mut progress,
-                )
-                .map_err(dnalm_error)
-            })?
-        }
-        "mxdna" => {
-            let settings: JobSettings<MxdnaSettings> = parse(settings)?;
-            py.detach(|| {
-                let records = read(&files)?;
-                train_mxdna(
-                    &settings.model,
-                    &settings.training,
-                    &records,
-                    &stop,
-                    &mut progress,
-                )
-                .map_err(dnalm_error)
-            })?
-        }
+    let report = match job {
+        "lm" => pretrain(py, settings, &files, &stop, &mut progress, train_lm)?,
+        "mlm" => pretrain(py, settings, &files, &stop, &mut progress, train_mlm)?,
+        "mxdna" => pretrain(py, settings, &files, &stop, &mut progress, train_mxdna)?,
         other => {
             return Err(PyValueError::new_err(format!(
                 "no training job {other:?} (lm, mlm, mxdna)"
@@ -204,6 +161,41 @@ pub fn _train(
     dict.set_item("per_second", report.per_second)?;
     dict.set_item("best_eval", report.best_eval)?;
     Ok(dict.into_any().unbind())
+}
+
+/// A pretraining job of `dnalm_jobs`.
+type PretrainingJob<M> = fn(
+    &M,
+    &TrainingSettings,
+    &[SeqRecord],
+    &AtomicBool,
+    &mut dyn TrainingProgress,
+) -> dnalm_jobs::Result<TrainReport>;
+
+/// Parses `settings` for `job`, reads the sequence files and runs it, the GIL released.
+fn pretrain<M: for<'de> Deserialize<'de> + Sync>(
+    py: Python<'_>,
+    settings: &str,
+    files: &[PathBuf],
+    stop: &AtomicBool,
+    progress: &mut PythonProgress<'_>,
+    job: PretrainingJob<M>,
+) -> PyResult<TrainReport> {
+    let settings: JobSettings<M> = parse(settings)?;
+    py.detach(|| {
+        let mut records = Vec::new();
+        for file in files {
+            records.extend(read_all(file, &SourceOptions::default()).map_err(dnalm_error)?);
+        }
+        job(
+            &settings.model,
+            &settings.training,
+            &records,
+            stop,
+            progress,
+        )
+        .map_err(dnalm_error)
+    })
 }
 
 /// What `dnalm/training.py` sends for fine-tuning.
