@@ -218,6 +218,19 @@ pub fn scan<S: ScanSource>(
         for (window, values) in batch.iter().zip(&values) {
             let sequence = &sequences[window.sequence];
             let first = sequence.start + window.offset + window.keep.start as u64;
+            // A window holds only ACGT, each of which a model scores: NaN is a failure.
+            if let Some(at) = values.iter().position(|v| v.is_nan()) {
+                let start = sequence.start + window.offset;
+                return Err(GenomeError::Score {
+                    contig: sequence.contig.clone(),
+                    start,
+                    end: start + window.bases.len() as u64,
+                    message: format!(
+                        "the model gave NaN for the nucleotide at {} (0-based)",
+                        first + at as u64
+                    ),
+                });
+            }
             write_bedgraph_lines(
                 track.writer().map_err(io(&work.track()))?,
                 &sequence.contig,

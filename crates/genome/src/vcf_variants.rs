@@ -94,7 +94,13 @@ pub fn read_variants(
     let mut reader = vcf::io::reader::Builder::default()
         .build_from_path(vcf_path)
         .map_err(io)?;
-    reader.read_header().map_err(io)?;
+    reader.read_header().map_err(|err| GenomeError::Format {
+        path: vcf_path.to_path_buf(),
+        message: format!(
+            "not a VCF: its header (`##fileformat=VCFv4.x` lines, then `#CHROM ...`) \
+             cannot be read: {err}"
+        ),
+    })?;
     let mut alleles = Vec::new();
     for (index, record) in reader.records().enumerate() {
         let record = record.map_err(|err| GenomeError::Format {

@@ -310,3 +310,44 @@ fn other_settings_and_existing_outputs_are_refused_and_gzip_holds_the_same_text(
         read_text(out.window_totals.as_ref().unwrap())
     );
 }
+
+#[test]
+fn a_nan_from_the_model_stops_the_scan_naming_the_nucleotide() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = fasta(dir.path());
+    let out = outputs(dir.path(), "nan");
+    let stop = AtomicBool::new(false);
+    let mut score = |windows: &[(&[u8], Range<usize>)]| {
+        Ok(windows
+            .iter()
+            .map(|(bases, keep)| {
+                bases[keep.clone()]
+                    .iter()
+                    .map(|&b| if b == b'T' { f64::NAN } else { value_of(b) })
+                    .collect()
+            })
+            .collect())
+    };
+    let hooks = ScanHooks {
+        score: &mut score,
+        on_progress: &mut |_, _| {},
+        stop: &stop,
+    };
+    let settings = serde_json::json!({"model": "broken"});
+    let err = scan(
+        FastaStream::open(&input).unwrap(),
+        &options(Duration::ZERO),
+        &out,
+        &settings,
+        &header(),
+        hooks,
+    )
+    .unwrap_err()
+    .to_string();
+    // chrA: NNACGT...: the first T is at 0-based 5.
+    assert!(
+        err.contains("the model gave NaN for the nucleotide at 5"),
+        "{err}"
+    );
+    assert!(!out.track.exists());
+}

@@ -138,9 +138,16 @@ impl TableRecords {
 
     fn read_next(&mut self) -> Option<Result<SeqRecord>> {
         let row_number = self.rows_read + 1;
-        let row = match self.rows.next()? {
-            Ok(row) => row,
-            Err(err) => {
+        let row = match self.rows.next() {
+            // A header and no row: nothing to read, as an empty file.
+            None if row_number == 1 => {
+                return Some(Err(SeqError::Empty {
+                    file: self.file.clone(),
+                }))
+            }
+            None => return None,
+            Some(Ok(row)) => row,
+            Some(Err(err)) => {
                 return Some(Err(SeqError::Table {
                     file: self.file.clone(),
                     message: format!("data row {row_number}: {err}"),

@@ -210,3 +210,11 @@ fn records_of_n_only_are_counted_for_a_warning() {
     assert_eq!(reader.by_ref().count(), 3);
     assert_eq!(reader.report().all_n_records, 2);
 }
+
+#[test]
+fn a_table_with_a_header_and_no_rows_is_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(dir.path(), "h.csv", b"sequence,label\n");
+    let err = read_err(&table);
+    assert!(err.contains("the file is empty (no records)"), "{err}");
+}

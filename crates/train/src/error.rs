@@ -12,6 +12,20 @@ pub enum TrainError {
     /// The caller's evaluation failed.
     #[error("evaluation: {0}")]
     Evaluation(String),
+    /// The loss, the gradient or the evaluation became NaN or infinite; the weights of
+    /// that step were not applied and the last checkpoint is kept.
+    #[error(
+        "step {step}: the {what} is {value}; training stopped, the last checkpoint (before \
+         step {step}) is kept (a lower learning rate, or the data, may be the cause)"
+    )]
+    NonFinite {
+        /// The step that produced it (1-based).
+        step: u64,
+        /// What: the loss, the gradient norm, the evaluation loss.
+        what: &'static str,
+        /// The value.
+        value: f64,
+    },
     /// A parameter is out of range.
     #[error("invalid training parameter: {0}")]
     InvalidParameter(String),

@@ -127,6 +127,8 @@ pub fn train(
         let mut grads = grads.expect("at least one micro-batch");
         let vars = optimizer.vars().map(|(_, var)| var);
         let grad_norm = clip_grad_norm(&mut grads, vars, config.clip_norm)?;
+        finite(state.step + 1, "training loss", loss_sum)?;
+        finite(state.step + 1, "gradient norm", grad_norm)?;
         let lr = schedule.lr(state.step);
         optimizer.step(&grads, lr)?;
         state.step += 1;
@@ -145,6 +147,7 @@ pub fn train(
             && (state.step % config.eval_every == 0 || state.step == config.steps)
         {
             let eval_loss = evaluate()?;
+            finite(state.step, "evaluation loss", eval_loss)?;
             record["eval_loss"] = eval_loss.into();
             if state.best_eval_loss.is_none_or(|best| eval_loss < best) {
                 state.best_eval_loss = Some(eval_loss);
@@ -168,6 +171,15 @@ pub fn train(
     }
     save(&state, &optimizer)?;
     Ok(Outcome::Finished)
+}
+
+/// An error unless `value` (of `what`, at `step`) is finite.
+fn finite(step: u64, what: &'static str, value: f64) -> Result<()> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(TrainError::NonFinite { step, what, value })
+    }
 }
 
 /// Takes `steps` AdamW steps (default settings, constant `lr`) on one batch: the
@@ -357,5 +369,68 @@ mod tests {
             3,
             "best at step 1, then two evaluations without improvement"
         );
+    }
+
+    /// A bigram whose loss turns NaN from micro-batch `from` on (1-based).
+    struct Poisoned {
+        inner: Bigram,
+        calls: std::sync::atomic::AtomicU32,
+        from: u32,
+    }
+
+    impl Trainable for Poisoned {
+        fn parameters(&self) -> &dyn Parameters {
+            &self.inner
+        }
+        fn window_loss(&self, windows: &Tensor, seed: u64) -> candle_core::Result<(Tensor, f64)> {
+            let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            let (loss, count) = self.inner.window_loss(windows, seed)?;
+            let loss = if call >= self.from {
+                (loss * f64::NAN)?
+            } else {
+                loss
+            };
+            Ok((loss, count))
+        }
+    }
+
+    #[test]
+    fn a_nan_loss_stops_the_run_naming_the_step_and_keeps_the_last_checkpoint() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = RunDir::create(dir.path()).unwrap();
+        // Two micro-batches a step: micro-batch 9 is step 5's first.
+        let model = Poisoned {
+            inner: model(),
+            calls: std::sync::atomic::AtomicU32::new(0),
+            from: 9,
+        };
+        let hooks = Hooks {
+            evaluate: &|| Ok(0.0),
+            stop: &AtomicBool::new(false),
+            on_step: &mut |_, _| {},
+        };
+        let err = train(&model, &data(), &config(10), &run, &Device::Cpu, hooks).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                TrainError::NonFinite {
+                    step: 5,
+                    what: "training loss",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(err
+            .to_string()
+            .contains("the last checkpoint (before step 5) is kept"));
+        let checkpoint = run.load_checkpoint(&Device::Cpu).unwrap().unwrap();
+        assert_eq!(checkpoint.state.step, 4);
+        let table: Vec<f32> = checkpoint.model["table.weight"]
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        assert!(table.iter().all(|v| v.is_finite()));
     }
 }
