@@ -192,10 +192,9 @@ fn write_npy(embeddings: &Tensor, ids: &[&str], out: &Path) -> Result<()> {
     dnalm_seq::atomic::write_atomic(out, |file| {
         dnalm_nn::npy::write_f32_matrix(file, &values, rows, columns)
     })
-    .map_err(|err| {
+    .inspect_err(|_| {
         // No .npy (a full disk, say): its ids go too.
         let _ = std::fs::remove_file(&ids_path);
-        err
     })
     .with_context(|| format!("cannot write {}", out.display()))
 }
