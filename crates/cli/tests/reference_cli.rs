@@ -24,7 +24,7 @@ fn commands_take_an_authors_folder_and_export_writes_one() {
     let npy = dir.path().join("e.npy").display().to_string();
     stdout_of(&["embed", "-m", &folder, "-o", &npy, &test_rows]);
     let header = String::from_utf8_lossy(&std::fs::read(&npy).unwrap()[..128]).into_owned();
-    assert!(header.contains("'shape': (100,16,)"), "{header}");
+    assert!(header.contains("'shape': (100, 16)"), "{header}");
     let scored = stdout_of(&["eval", "variants", "-m", &folder, &variants]);
     assert!(
         scored.contains("masked marginal") && scored.contains("AUROC"),
