@@ -15,10 +15,12 @@ _Path = str | PathLike[str]
 class DnalmError(Exception):
     """A dnalm operation failed; the message is the one the command line prints."""
 
-def load(path: _Path, smoothing: str | None = None) -> Model:
+def load(path: _Path, smoothing: str | None = None, device: str = "cpu") -> Model:
     """Opens any model dnalm knows: an n-gram file, a run folder of ``dnalm train
     lm|mlm|mxdna``, a fine-tuned ``seed<N>`` folder, an authors' MxDNA checkpoint folder.
-    ``smoothing`` (mle, laplace, add-K, kn) overrides an n-gram model's own."""
+    ``smoothing`` (mle, laplace, add-K, kn) overrides an n-gram model's own; ``device``
+    (cpu, cuda, cuda:N) is where its weights go (CUDA needs a build with the ``cuda``
+    feature)."""
 
 class Model:
     """A model of any kind; each capability is a method, and a method the kind lacks

@@ -29,6 +29,7 @@ _TRAINING = dict(
     patience=5,
     checkpoint_every=200,
     seed=0,
+    device="cpu",
 )
 
 
@@ -97,7 +98,7 @@ def _run(job: str, data, out, model: dict[str, Any], training: dict[str, Any], p
         "model": model,
     }
     _train(job, json.dumps(settings), _paths(data), _Reporter(progress))
-    return load(out)
+    return load(out, device=settings["training"]["device"])
 
 
 def train_lm(
@@ -116,7 +117,7 @@ def train_lm(
     the sequence files ``data`` into the run folder ``out``; returns the model.
     ``model``: lstm or gpt; ``preset``: tiny or small; ``training``: batch_size,
     accumulation, steps, lr, warmup, weight_decay, clip, eval_every, patience,
-    checkpoint_every, seed."""
+    checkpoint_every, seed, device ("cpu", "cuda" or "cuda:N")."""
     settings = dict(network=model, preset=preset, config=config, tokenizer=tokenizer, window=window)
     return _run("lm", data, out, settings, training, progress)
 
@@ -180,7 +181,7 @@ def finetune(
     ``seeds``, as ``dnalm finetune``; returns results.json as a dict (test metrics,
     mean and sd over seeds; each seed's folder is ``out/seed<N>``). ``settings``:
     regression, pooling ("cls" or "mean"), dropout, preset, max_tokens, steps,
-    batch_size, lr, warmup, weight_decay, eval_every, patience."""
+    batch_size, lr, warmup, weight_decay, eval_every, patience, device."""
     job = dict(
         task=os.fspath(task),
         model=model,

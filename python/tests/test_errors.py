@@ -61,5 +61,8 @@ def test_bad_files_and_settings_are_named(models, tmp_path):
         dnalm.load(models["lstm"]).generate(temperature=0.0)
     with pytest.raises(ValueError, match="smoothing"):
         dnalm.load(models["ngram"], smoothing="bogus")
+    with pytest.raises(ValueError, match="'tpu' is not a device: cpu, cuda or cuda:N"):
+        dnalm.load(models["mxdna"], device="tpu")
+    assert dnalm.load(models["mxdna"], device="cpu").kind == "mxdna"
     with pytest.raises(dnalm.DnalmError, match="neither a tokenizer name"):
         dnalm.Tokenizer.by_name("kmer99")

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use dnalm_models::{open, LoadedModel, OpenOptions};
 use dnalm_ngram::Smoothing;
+use dnalm_nn::device::DeviceSpec;
 
 /// Which model to load.
 #[derive(Debug, Clone, clap::Args)]
@@ -19,6 +20,10 @@ pub struct ModelArgs {
     /// model's own.
     #[arg(long)]
     pub smoothing: Option<Smoothing>,
+
+    /// Where the model runs: cpu, or cuda / cuda:N (a build with the `cuda` feature).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: DeviceSpec,
 }
 
 impl ModelArgs {
@@ -26,7 +31,7 @@ impl ModelArgs {
     pub fn open(&self) -> Result<LoadedModel> {
         let options = OpenOptions {
             smoothing: self.smoothing,
-            ..OpenOptions::default()
+            device: self.device.open()?,
         };
         let loaded = open(&self.model, &options)?;
         for warning in loaded.warnings() {

@@ -180,7 +180,7 @@ fn run_seed(
     progress: &dyn FinetuneProgress,
 ) -> Result<(SeedResult, String)> {
     let started = Instant::now();
-    let device = Device::Cpu;
+    let device = settings.device.open()?;
     let model = spec.build(
         task.objective.clone(),
         head_options(settings),

@@ -1,6 +1,7 @@
 //! How to fine-tune, as every front sets it.
 
 use dnalm_models::presets::Preset;
+use dnalm_nn::device::DeviceSpec;
 use dnalm_nn::heads::Pooling;
 
 /// Fine-tuning settings; [`FinetuneSettings::default`] holds the command line's
@@ -34,6 +35,8 @@ pub struct FinetuneSettings {
     pub eval_every: u64,
     /// Stop after this many evaluations without a better dev loss.
     pub patience: u32,
+    /// Where to train: `cpu` or `cuda[:N]` (not recorded: a rerun may move).
+    pub device: DeviceSpec,
 }
 
 impl Default for FinetuneSettings {
@@ -52,6 +55,7 @@ impl Default for FinetuneSettings {
             weight_decay: 0.01,
             eval_every: 100,
             patience: 5,
+            device: DeviceSpec::Cpu,
         }
     }
 }

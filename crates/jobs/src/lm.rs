@@ -5,7 +5,6 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use candle_core::Device;
 use dnalm_eval::perplexity::perplexity;
 use dnalm_lm::SequenceModel;
 use dnalm_models::presets::{lm_config, lm_config_from_file, Network, Preset};
@@ -58,7 +57,7 @@ pub fn train_lm(
 ) -> Result<TrainReport> {
     training.check()?;
     count("window", lm.window as u64)?;
-    let device = Device::Cpu;
+    let device = training.device.open()?;
     let resumed = resuming(training);
     let model = if resumed {
         let model = TokenLm::load(&training.out, &device)?;
@@ -108,6 +107,7 @@ pub fn train_lm(
         Ok(total.nats_per_event())
     };
     let job = Job {
+        device: &device,
         model: &model,
         data: &data,
         run: &run,

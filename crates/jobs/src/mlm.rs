@@ -3,7 +3,6 @@
 
 use std::sync::atomic::AtomicBool;
 
-use candle_core::Device;
 use dnalm_models::presets::{encoder_config, Preset};
 use dnalm_nn::masked_lm::MaskedLm;
 use dnalm_nn::pretraining_rows::PretrainingRows;
@@ -53,7 +52,7 @@ pub fn train_mlm(
     training.check()?;
     mlm.windows.check()?;
     count("max_tokens", mlm.max_tokens as u64)?;
-    let device = Device::Cpu;
+    let device = training.device.open()?;
     let resumed = resuming(training);
     let model = if resumed {
         MaskedLm::load(&training.out, &device)?
@@ -97,6 +96,7 @@ pub fn train_mlm(
         Ok(model.evaluate(&held_out.ids, held_out.width, training.batch_size)?)
     };
     let job = Job {
+        device: &device,
         model: &model,
         data: &data,
         run: &run,

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
-use candle_core::Device;
 use dnalm_models::presets::{mxdna_config, mxdna_config_from_file, MxdnaPreset};
 use dnalm_mxdna::pretrained::MxDnaLm;
 use dnalm_nn::pretraining_rows::PretrainingRows;
@@ -50,7 +49,7 @@ pub fn train_mxdna(
 ) -> Result<TrainReport> {
     training.check()?;
     mxdna.windows.check()?;
-    let device = Device::Cpu;
+    let device = training.device.open()?;
     let resumed = resuming(training);
     let model = if resumed {
         MxDnaLm::load(&training.out, &device)?
@@ -92,6 +91,7 @@ pub fn train_mxdna(
         Ok(model.evaluate(&held_out.ids, held_out.width, training.batch_size)?)
     };
     let job = Job {
+        device: &device,
         model: &model,
         data: &data,
         run: &run,

@@ -40,6 +40,8 @@ pub(crate) struct Job<'a> {
     pub model: &'a dyn Trainable,
     pub data: &'a WindowDataset,
     pub run: &'a RunDir,
+    /// Where the model's weights live and its batches go.
+    pub device: &'a Device,
     pub evaluate: &'a dyn Fn() -> dnalm_train::Result<f64>,
     /// What the evaluation measures, and how its loss is shown (perplexity: `exp`).
     pub eval_name: &'a str,
@@ -69,7 +71,7 @@ pub(crate) fn run_loop(
         stop,
         on_step: &mut on_step,
     };
-    let outcome = train(job.model, job.data, &config, job.run, &Device::Cpu, hooks)?;
+    let outcome = train(job.model, job.data, &config, job.run, job.device, hooks)?;
     progress.finish();
     let verb = match outcome {
         Outcome::Finished => "finished".to_string(),

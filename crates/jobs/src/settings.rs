@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use dnalm_nn::device::DeviceSpec;
 use dnalm_train::optimizer::AdamWConfig;
 use dnalm_train::trainer::TrainConfig;
 use serde::{Deserialize, Serialize};
@@ -42,6 +43,8 @@ pub struct TrainingSettings {
     pub seed: u64,
     /// The run folder (created; resumed if it holds a checkpoint).
     pub out: PathBuf,
+    /// Where to train: `cpu` or `cuda[:N]` (a run moves between devices when resumed).
+    pub device: DeviceSpec,
 }
 
 impl Default for TrainingSettings {
@@ -59,6 +62,7 @@ impl Default for TrainingSettings {
             checkpoint_every: 200,
             seed: 0,
             out: PathBuf::new(),
+            device: DeviceSpec::Cpu,
         }
     }
 }

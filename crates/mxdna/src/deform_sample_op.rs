@@ -16,6 +16,7 @@
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
 use dnalm_nn::cpu::CpuView;
+use dnalm_nn::kernels::fused_kernel_for;
 use dnalm_nn::real::Real;
 use dnalm_nn::real_map::RealMap;
 use rayon::prelude::*;
@@ -25,6 +26,9 @@ const NAME: &str = "deform_sample";
 /// Samples `x` `(B, L, C)` at `L` output positions with `K` taps each, moved by
 /// `offsets` `(B, L, K)` and scaled by `modulation` `(B, L, K)`; returns `(B, L, K, C)`.
 pub fn deform_sample(x: &Tensor, offsets: &Tensor, modulation: &Tensor) -> Result<Tensor> {
+    if !fused_kernel_for(x) {
+        return deform_sample_composed(x, offsets, modulation);
+    }
     x.contiguous()?.apply_op3(
         &offsets.contiguous()?,
         &modulation.contiguous()?,

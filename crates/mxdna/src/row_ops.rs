@@ -10,9 +10,13 @@ use std::sync::Arc;
 
 use candle_core::{CpuStorage, CustomOp1, Layout, Result, Shape, Tensor, WithDType};
 use dnalm_nn::cpu::contiguous;
+use dnalm_nn::kernels::fused_kernel_for;
 
 /// Rows `indices` of `x` `(N, d)`, in order: `(indices.len(), d)`.
 pub fn gather_rows(x: &Tensor, indices: &Arc<Vec<u32>>) -> Result<Tensor> {
+    if !fused_kernel_for(x) {
+        return gather_rows_composed(x, indices);
+    }
     x.contiguous()?.apply_op1(Gather {
         indices: indices.clone(),
     })
@@ -21,6 +25,9 @@ pub fn gather_rows(x: &Tensor, indices: &Arc<Vec<u32>>) -> Result<Tensor> {
 /// A zero `(rows, d)` grid with row `indices[i]` set to row `i` of `values` `(M, d)`
 /// (rows named twice are added).
 pub fn scatter_rows(values: &Tensor, indices: &Arc<Vec<u32>>, rows: usize) -> Result<Tensor> {
+    if !fused_kernel_for(values) {
+        return scatter_rows_composed(values, indices, rows);
+    }
     values.contiguous()?.apply_op1(Scatter {
         indices: indices.clone(),
         rows,

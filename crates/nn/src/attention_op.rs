@@ -21,6 +21,7 @@ use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, WithDTyp
 use rayon::prelude::*;
 
 use crate::cpu::{with_avx2_fma, CpuView};
+use crate::kernels::fused_kernel_for;
 use crate::matmul::{matmul_single, MatRef};
 use crate::real::{lane_max, lane_sum, Real};
 use crate::real_map::RealMap;
@@ -54,6 +55,9 @@ pub fn attention(
         }
         None => vec![steps; batch],
     };
+    if !fused_kernel_for(q) {
+        return attention_composed(q, k, v, causal, Some(&key_lengths));
+    }
     q.apply_op3(
         k,
         v,
@@ -94,18 +98,23 @@ pub fn attention_composed(
 ) -> Result<Tensor> {
     let (batch, _, rows, d) = q.dims4()?;
     let keys = k.dim(2)?;
-    let mut mask = vec![0.0f32; batch * rows * keys];
-    for b in 0..batch {
-        let length = key_lengths.map_or(keys, |lengths| lengths[b]);
-        for i in 0..rows {
-            for j in 0..keys {
-                if j >= length || (causal && j > i) {
-                    mask[(b * rows + i) * keys + j] = -1e30;
-                }
-            }
+    let (device, dtype) = (q.device(), q.dtype());
+    // Built on the device from index comparisons: 1 where a key is hidden.
+    let key_index = Tensor::arange(0u32, keys as u32, device)?.reshape((1, 1, 1, keys))?;
+    let mut hidden = match key_lengths {
+        Some(lengths) => {
+            let lengths: Vec<u32> = lengths.iter().map(|&l| l as u32).collect();
+            let lengths = Tensor::from_vec(lengths, (batch, 1, 1, 1), device)?;
+            key_index.broadcast_ge(&lengths)?.to_dtype(dtype)?
         }
+        None => Tensor::zeros((1, 1, 1, keys), dtype, device)?,
+    };
+    if causal {
+        let query_index = Tensor::arange(0u32, rows as u32, device)?.reshape((1, 1, rows, 1))?;
+        let later = key_index.broadcast_gt(&query_index)?.to_dtype(dtype)?;
+        hidden = hidden.broadcast_maximum(&later)?;
     }
-    let mask = Tensor::from_vec(mask, (batch, 1, rows, keys), q.device())?.to_dtype(q.dtype())?;
+    let mask = (hidden * -1e30)?;
     let scores = (q.matmul(&k.t()?)? / (d as f64).sqrt())?.broadcast_add(&mask)?;
     let shifted = scores
         .broadcast_sub(&scores.max_keepdim(candle_core::D::Minus1)?.detach())?

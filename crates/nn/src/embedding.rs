@@ -1,7 +1,7 @@
 //! One vector per sequence from any encoder (the BERT-style encoders, MxDNA, and the
 //! encoders inside fine-tuned models), written once against [`SequenceEmbedder`].
 
-use candle_core::Tensor;
+use candle_core::{Device, Tensor};
 
 use crate::error::Result;
 use crate::heads::Pooling;
@@ -46,14 +46,15 @@ pub fn embed_all(
 ) -> Result<Tensor> {
     let mut parts = Vec::with_capacity(sequences.len().div_ceil(batch_size.max(1)));
     for chunk in sequences.chunks(batch_size.max(1)) {
-        parts.push(model.embed_batch(chunk, options)?);
+        // Each batch's vectors come to the host at once (a GPU keeps no results).
+        parts.push(model.embed_batch(chunk, options)?.to_device(&Device::Cpu)?);
         on_progress(chunk.len() as u64);
     }
     if parts.is_empty() {
         return Ok(Tensor::zeros(
             (0, model.embedding_dim()),
             candle_core::DType::F32,
-            &candle_core::Device::Cpu,
+            &Device::Cpu,
         )?);
     }
     Ok(Tensor::cat(&parts, 0)?)
@@ -95,14 +96,13 @@ pub fn embed_in_pieces(
     Ok(Tensor::from_vec(
         values,
         (sequences.len(), dim),
-        &candle_core::Device::Cpu,
+        &Device::Cpu,
     )?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::Device;
 
     /// An embedder whose vector of a sequence is (its length, the count of `A`) / 10.
     struct Counts;

@@ -25,6 +25,9 @@ pub enum NnError {
         /// What is wrong.
         message: String,
     },
+    /// The device asked for cannot be used (it says why).
+    #[error("{0}")]
+    Device(String),
     /// The model cannot do what was asked of it (it says why).
     #[error("{0}")]
     Unsupported(String),

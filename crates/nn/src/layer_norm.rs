@@ -14,6 +14,7 @@ use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, W
 use rayon::prelude::*;
 
 use crate::cpu::{with_avx2_fma, CpuView};
+use crate::kernels::fused_kernel_for;
 use crate::params::ParamStore;
 use crate::real::Real;
 use crate::real_map::RealMap;
@@ -47,6 +48,9 @@ impl LayerNorm {
 
 /// LayerNorm of `x` (any rank, f32 or f64) over its last dimension.
 pub fn layer_norm(x: &Tensor, weight: &Tensor, bias: &Tensor, eps: f64) -> Result<Tensor> {
+    if !fused_kernel_for(x) {
+        return layer_norm_composed(x, weight, bias, eps);
+    }
     x.contiguous()?.apply_op3(
         weight,
         bias,

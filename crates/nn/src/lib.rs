@@ -2,7 +2,8 @@
 //! time, each a custom op with a hand-written backward: [`lstm_op`] (an LSTM layer over
 //! a whole sequence, its per-step products on [`packed_matmul`]), [`attention_op`]
 //! (FlashAttention-style), [`layer_norm`] and [`swiglu_op`]; [`matmul`] wraps the
-//! `gemm` crate and [`cpu`] holds what the kernels share.
+//! `gemm` crate, [`cpu`] holds what the kernels share and [`kernels`] chooses between
+//! them and their portable compositions (any device other than the CPU).
 //!
 //! Models: the LSTM language model [`lstm`]; [`transformer_layer`], the block of the
 //! decoder [`gpt`] and the encoder [`encoder`]; [`heads`] (masked-LM, classifier) and
@@ -13,18 +14,20 @@
 //! Parameters are named and seeded ([`params`]); [`loss`] is a masked cross-entropy;
 //! [`token_lm`] puts an autoregressive network and its tokenizer together;
 //! [`run_files`] reads and writes run folders; errors are [`NnError`]; [`allocator`] is
-//! the global allocator the binaries use.
+//! the global allocator the binaries use; [`device`] opens `cpu` or `cuda[:N]`.
 
 pub mod allocator;
 pub mod attention_op;
 pub mod bag_of_tokens;
 pub mod cpu;
+pub mod device;
 pub mod dropout;
 pub mod embedding;
 pub mod encoder;
 pub mod error;
 pub mod gpt;
 pub mod heads;
+pub mod kernels;
 pub mod layer_norm;
 pub mod loss;
 pub mod lstm;

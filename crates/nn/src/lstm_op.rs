@@ -23,6 +23,7 @@ use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, W
 use rayon::prelude::*;
 
 use crate::cpu::{has_avx2_fma, CpuView};
+use crate::kernels::fused_kernel_for;
 use crate::matmul::{matmul, MatRef};
 use crate::packed_matmul::{matmul_packed, PackedRhs};
 use crate::real::Real;
@@ -427,6 +428,9 @@ fn gradient_tensors<T: candle_core::WithDType>(
 /// Runs the fused recurrence: `xp` `(T, B, 4H)` (the input projection without bias),
 /// `w_hh` `(4H, H)`, `bias` `(4H,)` -> hidden states `(T, B, H)`.
 pub fn lstm_recurrence(xp: &Tensor, w_hh: &Tensor, bias: &Tensor) -> Result<Tensor> {
+    if !fused_kernel_for(xp) {
+        return lstm_recurrence_composed(xp, w_hh, bias);
+    }
     xp.contiguous()?.apply_op3(
         &w_hh.contiguous()?,
         &bias.contiguous()?,

@@ -7,6 +7,7 @@ use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, W
 use rayon::prelude::*;
 
 use crate::cpu::{with_avx2_fma, CpuView};
+use crate::kernels::fused_kernel_for;
 use crate::real::Real;
 use crate::real_map::RealMap;
 
@@ -16,6 +17,9 @@ const CHUNK: usize = 1 << 16;
 
 /// `silu(a) * b` for two tensors of one shape (f32 or f64).
 pub fn swiglu(a: &Tensor, b: &Tensor) -> Result<Tensor> {
+    if !fused_kernel_for(a) {
+        return swiglu_composed(a, b);
+    }
     a.contiguous()?.apply_op2(&b.contiguous()?, SwiGlu)
 }
 

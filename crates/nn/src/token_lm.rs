@@ -364,8 +364,8 @@ impl TokenLm {
                 let ids: Vec<u32> = std::iter::once(special::CLS)
                     .chain(tokens.iter().copied())
                     .collect();
-                let all =
-                    gpt.forward(&Tensor::from_vec(ids, (1, tokens.len() + 1), &Device::Cpu)?)?;
+                let device = self.network.params().device();
+                let all = gpt.forward(&Tensor::from_vec(ids, (1, tokens.len() + 1), device)?)?;
                 Ok(NextToken {
                     logits: all.get(0)?.get(tokens.len())?,
                     state: None,

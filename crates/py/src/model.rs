@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use dnalm_lm::SCORE_BATCH;
 use dnalm_models::{open, LoadedModel, OpenOptions};
+use dnalm_nn::device::DeviceSpec;
 use dnalm_nn::embedding::{embed_all, EmbedOptions, EmbeddingStates};
 use dnalm_nn::heads::Pooling;
 use dnalm_nn::masked_scoring::Masking;
@@ -23,19 +24,28 @@ use crate::sequences::{one_sequence, sequences, slices};
 const VARIANTS_PER_CALL: usize = 256;
 
 /// Opens a model: an n-gram file, a run folder of `dnalm train lm|mlm|mxdna`, a
-/// fine-tuned `seed<N>` folder, or an authors' MxDNA checkpoint folder.
+/// fine-tuned `seed<N>` folder, or an authors' MxDNA checkpoint folder; its weights on
+/// `device` (`cpu`, `cuda`, `cuda:N`).
 #[pyfunction]
-#[pyo3(signature = (path, smoothing = None))]
-pub fn load(py: Python<'_>, path: PathBuf, smoothing: Option<String>) -> PyResult<Model> {
+#[pyo3(signature = (path, smoothing = None, device = "cpu"))]
+pub fn load(
+    py: Python<'_>,
+    path: PathBuf,
+    smoothing: Option<String>,
+    device: &str,
+) -> PyResult<Model> {
     let smoothing = smoothing
         .map(|s| {
             s.parse()
                 .map_err(|e| PyValueError::new_err(format!("smoothing: {e}")))
         })
         .transpose()?;
+    let device: DeviceSpec = device
+        .parse()
+        .map_err(|e| PyValueError::new_err(format!("device: {e}")))?;
     let options = OpenOptions {
         smoothing,
-        ..OpenOptions::default()
+        device: device.open().map_err(dnalm_error)?,
     };
     let loaded = py.detach(|| open(&path, &options)).map_err(dnalm_error)?;
     Ok(Model { loaded })

@@ -12,6 +12,7 @@ use dnalm_finetune::{
 };
 use dnalm_models::presets::Preset;
 use dnalm_models::spec::ModelSpec;
+use dnalm_nn::device::DeviceSpec;
 use dnalm_nn::heads::Pooling;
 
 use crate::input::InputArgs;
@@ -102,6 +103,10 @@ pub struct FinetuneSettingsArgs {
     #[arg(long, default_value_t = 5)]
     pub patience: u32,
 
+    /// Where to train: cpu, or cuda / cuda:N (a build with the `cuda` feature).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: DeviceSpec,
+
     #[command(flatten)]
     pub input: InputArgs,
 }
@@ -141,6 +146,7 @@ impl FinetuneSettingsArgs {
             weight_decay: self.weight_decay,
             eval_every: self.eval_every,
             patience: self.patience,
+            device: self.device,
         }
     }
 

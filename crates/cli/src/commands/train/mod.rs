@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::{Args, Subcommand};
 use dnalm_jobs::{GenomeWindows, TrainReport, TrainingProgress, TrainingSettings};
+use dnalm_nn::device::DeviceSpec;
 use dnalm_train::trainer::Outcome;
 
 use crate::interrupt::Interrupted;
@@ -113,6 +114,10 @@ pub struct TrainingArgs {
     /// The run folder (created; resumed if it holds a checkpoint).
     #[arg(long, short, value_name = "DIR")]
     pub out: PathBuf,
+
+    /// Where to train: cpu, or cuda / cuda:N (a build with the `cuda` feature).
+    #[arg(long, default_value = "cpu", value_name = "DEVICE")]
+    pub device: DeviceSpec,
 }
 
 impl TrainingArgs {
@@ -131,6 +136,7 @@ impl TrainingArgs {
             checkpoint_every: self.checkpoint_every,
             seed: self.seed,
             out: self.out.clone(),
+            device: self.device,
         }
     }
 }
