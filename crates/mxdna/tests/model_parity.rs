@@ -1,18 +1,22 @@
 //! The whole MxDNA masked-LM network against the reference PyTorch model (fixture made
 //! by `tests/data/make_parity_fixture.py` from the reference's own code, with flash-attn
 //! replaced by plain attention): the same weights, under the same names, give the same
-//! basic units exactly and the same logits within 1e-4.
+//! basic units exactly and the same logits within 1e-4, with the fused CPU kernels and
+//! on the portable path (candle's own ops) on the device `DNALM_TEST_DEVICE` names
+//! (the CPU unless set; scripts/gpu_check.sh sets `cuda` in a CUDA build).
 
 use std::sync::Arc;
 
 use candle_core::{Device, Tensor};
 use dnalm_mxdna::config::{MxDnaConfig, MxDnaPreset};
 use dnalm_mxdna::model::MxDna;
+use dnalm_nn::device::DeviceSpec;
+use dnalm_nn::kernels::PortableOps;
 use dnalm_nn::params::ParamStore;
 
-fn fixture(name: &str) -> std::collections::HashMap<String, Tensor> {
+fn fixture(name: &str, device: &Device) -> std::collections::HashMap<String, Tensor> {
     let path = format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"));
-    candle_core::safetensors::load(path, &Device::Cpu).unwrap()
+    candle_core::safetensors::load(path, device).unwrap()
 }
 
 fn ints(tensor: &Tensor) -> Vec<i64> {
@@ -21,6 +25,20 @@ fn ints(tensor: &Tensor) -> Vec<i64> {
 
 #[test]
 fn same_units_and_logits_as_the_reference() {
+    check_against_the_reference(&Device::Cpu);
+}
+
+#[test]
+fn same_units_and_logits_on_the_portable_path_and_the_test_device() {
+    let device: DeviceSpec = std::env::var("DNALM_TEST_DEVICE")
+        .unwrap_or_else(|_| "cpu".into())
+        .parse()
+        .unwrap();
+    let _portable = PortableOps::on();
+    check_against_the_reference(&device.open().unwrap());
+}
+
+fn check_against_the_reference(device: &Device) {
     let config = MxDnaConfig {
         hidden_size: 32,
         num_attention_heads: 2,
@@ -30,13 +48,13 @@ fn same_units_and_logits_as_the_reference() {
         expert_kernel_sizes: vec![1, 2, 3, 4, 5, 6],
         ..MxDnaConfig::preset(MxDnaPreset::Tiny)
     };
-    let mut params = ParamStore::new(0, &Device::Cpu);
+    let mut params = ParamStore::new(0, device);
     let model = MxDna::new(config, &mut params).unwrap();
     params
-        .load(&fixture("mxdna_parity_weights.safetensors"))
+        .load(&fixture("mxdna_parity_weights.safetensors", device))
         .unwrap();
 
-    let io = fixture("mxdna_parity_io.safetensors");
+    let io = fixture("mxdna_parity_io.safetensors", device);
     let ids = io["input_ids"].to_dtype(candle_core::DType::U32).unwrap();
     let (batch, steps) = ids.dims2().unwrap();
     let lengths: Vec<usize> = ints(&io["lengths"])
@@ -80,6 +98,6 @@ fn same_units_and_logits_as_the_reference() {
             worst = worst.max((x - y).abs());
         }
     }
-    eprintln!("largest logit difference from the reference: {worst:e}");
+    eprintln!("{device:?}: largest logit difference from the reference: {worst:e}");
     assert!(worst < 1e-4, "largest logit difference {worst}");
 }

@@ -86,7 +86,13 @@ impl DeviceSpec {
         std::panic::set_hook(hook);
         let why = match opened {
             Ok(Ok(device)) => return Ok(device),
-            Ok(Err(err)) => err.to_string(),
+            // candle appends a backtrace when RUST_BACKTRACE is set: the first line says it.
+            Ok(Err(err)) => err
+                .to_string()
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
             Err(panic) => panic
                 .downcast_ref::<String>()
                 .cloned()
