@@ -6,16 +6,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{dnalm, failure_of, repo, stdout_of};
-
-fn npy_values(path: &std::path::Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap();
-    let header = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    bytes[10 + header..]
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
+use common::{dnalm, failure_of, npy_values, repo, stdout_of};
 
 #[test]
 fn the_portable_path_embeds_as_the_fused_kernels_do() {

@@ -6,18 +6,8 @@ mod common;
 
 use std::path::Path;
 
-use common::{failure_of, repo, stdout_of};
+use common::{failure_of, npy_values, repo, stdout_of};
 use dnalm_seq::source::{read_all, SourceOptions};
-
-/// The values of a little-endian f32 `.npy` file.
-fn npy(path: &Path) -> Vec<f32> {
-    let bytes = std::fs::read(path).unwrap();
-    let header = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
-    bytes[10 + header..]
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
-}
 
 #[test]
 fn regions_embed_as_their_nucleotides_and_long_ones_as_their_pieces() {
@@ -88,8 +78,8 @@ fn regions_embed_as_their_nucleotides_and_long_ones_as_their_pieces() {
         &path("pieces.fa"),
     ]);
     let (regions, pieces_out) = (
-        npy(Path::new(&path("regions.npy"))),
-        npy(Path::new(&path("pieces.npy"))),
+        npy_values(Path::new(&path("regions.npy"))),
+        npy_values(Path::new(&path("pieces.npy"))),
     );
     let dim = regions.len() / 2;
     assert_eq!(pieces_out.len(), 4 * dim);

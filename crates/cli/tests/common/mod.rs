@@ -36,3 +36,14 @@ pub fn failure_of(args: &[&str]) -> String {
     assert_eq!(output.status.code(), Some(1), "{args:?} must fail cleanly");
     String::from_utf8(output.stderr).unwrap()
 }
+
+/// The values of a little-endian f32 `.npy` file (not every test reads one).
+#[allow(dead_code)]
+pub fn npy_values(path: &std::path::Path) -> Vec<f32> {
+    let bytes = std::fs::read(path).unwrap();
+    let header = u16::from_le_bytes([bytes[8], bytes[9]]) as usize;
+    bytes[10 + header..]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
