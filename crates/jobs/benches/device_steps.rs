@@ -19,7 +19,7 @@ use dnalm_models::presets::{
 };
 use dnalm_mxdna::pretrained::MxDnaLm;
 use dnalm_nn::device::DeviceSpec;
-use dnalm_nn::kernels::PORTABLE_OPS_VARIABLE;
+use dnalm_nn::kernels::fused_kernel_for;
 use dnalm_nn::masked_lm::MaskedLm;
 use dnalm_nn::token_lm::TokenLm;
 use dnalm_run::Trainable;
@@ -86,12 +86,11 @@ fn main() {
             .to_vec();
     }
     let opened = device.open().unwrap_or_else(|err| panic!("{err}"));
-    let path = if !opened.is_cpu() {
-        "portable ops on the GPU"
-    } else if std::env::var(PORTABLE_OPS_VARIABLE).is_ok_and(|v| v == "1") {
-        "portable ops on the CPU"
-    } else {
-        "fused CPU kernels"
+    let probe = Tensor::zeros(1, candle_core::DType::F32, &opened).expect("probe");
+    let path = match (opened.is_cpu(), fused_kernel_for(&probe)) {
+        (false, _) => "portable ops on the GPU",
+        (true, false) => "portable ops on the CPU",
+        (true, true) => "fused CPU kernels",
     };
     println!(
         "| model | batch x tokens | median step | tokens/s | device ({path}, {} threads) |",

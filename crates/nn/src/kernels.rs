@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use candle_core::Tensor;
 
 /// The environment variable that puts a whole process on the portable path.
-pub const PORTABLE_OPS_VARIABLE: &str = "DNALM_PORTABLE_OPS";
+const PORTABLE_OPS_VARIABLE: &str = "DNALM_PORTABLE_OPS";
 
 thread_local! {
     static FORCED_ON_THIS_THREAD: Cell<bool> = const { Cell::new(false) };
