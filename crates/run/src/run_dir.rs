@@ -63,7 +63,12 @@ fn io_error(file: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 }
 
 fn tensors_to_bytes(tensors: &HashMap<String, Tensor>) -> Result<Vec<u8>> {
-    let mut sorted: Vec<(&String, &Tensor)> = tensors.iter().collect();
+    // Weights on a GPU come to the host here, where a failed copy is an error (the
+    // safetensors view would unwrap it).
+    let mut sorted = tensors
+        .iter()
+        .map(|(name, tensor)| Ok((name, tensor.to_device(&Device::Cpu)?)))
+        .collect::<Result<Vec<(&String, Tensor)>>>()?;
     sorted.sort_by(|a, b| a.0.cmp(b.0));
     safetensors::tensor::serialize(sorted, None).map_err(|err| RunError::Serialise {
         what: "tensors",
