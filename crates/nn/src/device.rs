@@ -78,8 +78,8 @@ impl DeviceSpec {
                  then run it where a GPU is"
             )));
         }
-        // cudarc panics when it cannot load the driver library: quietly turn that into
-        // an error.
+        // cudarc panics on some failures (a driver library it cannot load, when it
+        // loads them at run time): quietly turn a panic into an error.
         let hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
         let opened = std::panic::catch_unwind(|| Device::new_cuda(ordinal));
