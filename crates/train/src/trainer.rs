@@ -124,10 +124,10 @@ pub fn train(
             }
             state.examples_seen += config.batch_size as u64;
         }
+        finite(state.step + 1, "training loss", loss_sum)?;
         let mut grads = grads.expect("at least one micro-batch");
         let vars = optimizer.vars().map(|(_, var)| var);
         let grad_norm = clip_grad_norm(&mut grads, vars, config.clip_norm)?;
-        finite(state.step + 1, "training loss", loss_sum)?;
         finite(state.step + 1, "gradient norm", grad_norm)?;
         let lr = schedule.lr(state.step);
         optimizer.step(&grads, lr)?;
