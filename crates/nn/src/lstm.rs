@@ -128,14 +128,18 @@ impl LstmLm {
         let vocab = self.config.vocab_size;
         // Time-major for the recurrence: (T, B).
         let flat_ids = ids.t()?.contiguous()?.flatten_all()?;
-        let mut x = self.embedding.index_select(&flat_ids, 0)?; // (T*B, E)
+        let mut x: Option<Tensor> = None; // the previous layer's hidden states (T*B, H)
         for layer in &self.layers {
             let bias = (&layer.bias_ih + &layer.bias_hh)?;
-            let xp = x.matmul(&layer.weight_ih.t()?)?;
+            let xp = match &x {
+                Some(x) => x.matmul(&layer.weight_ih.t()?)?,
+                None => self.first_projection(&flat_ids, &layer.weight_ih)?,
+            };
             let hidden =
                 lstm_recurrence(&xp.reshape((steps, batch, ()))?, &layer.weight_hh, &bias)?;
-            x = hidden.reshape((steps * batch, ()))?;
+            x = Some(hidden.reshape((steps * batch, ()))?);
         }
+        let x = x.ok_or_else(|| candle_core::Error::Msg("an LSTM needs a layer".into()))?;
         let logits = x
             .matmul(&self.head_weight.t()?)?
             .broadcast_add(&self.head_bias)?;
@@ -143,6 +147,21 @@ impl LstmLm {
             .reshape((steps, batch, vocab))?
             .transpose(0, 1)?
             .contiguous()
+    }
+
+    /// The first layer's input projection `(T*B, 4H)` for time-major token ids. Its
+    /// input is an embedding row, so each projected row is a row of `embedding W_ih^T`
+    /// `(V, 4H)`: V products instead of T*B when the vocabulary is the smaller.
+    fn first_projection(&self, flat_ids: &Tensor, weight_ih: &Tensor) -> Result<Tensor> {
+        if self.config.vocab_size < flat_ids.elem_count() {
+            self.embedding
+                .matmul(&weight_ih.t()?)?
+                .index_select(flat_ids, 0)
+        } else {
+            self.embedding
+                .index_select(flat_ids, 0)?
+                .matmul(&weight_ih.t()?)
+        }
     }
 
     /// One step of inference for a single sequence: reads token `id` with the state
@@ -230,8 +249,16 @@ mod tests {
             num_layers: 2,
         };
         let model = LstmLm::new(config, 3, &Device::Cpu).unwrap();
-        let (ids, targets) = next_batch(0, 2, 6);
-        let grads = loss_of(&model, &ids, &targets).backward().unwrap();
+        // 12 tokens (more than the vocabulary: the first layer projects the embedding
+        // table) and 4 (fewer: it projects each token's embedding).
+        for (batch, steps) in [(2, 6), (1, 4)] {
+            let (ids, targets) = next_batch(0, batch, steps);
+            check_gradients(&model, &ids, &targets);
+        }
+    }
+
+    fn check_gradients(model: &LstmLm, ids: &Tensor, targets: &Tensor) {
+        let grads = loss_of(model, ids, targets).backward().unwrap();
         for (name, var) in model.params().named_vars() {
             let grad = grads
                 .get(var.as_tensor())
@@ -252,7 +279,7 @@ mod tests {
                 copy[index] += delta;
                 var.set(&Tensor::from_vec(copy, var.shape(), &Device::Cpu).unwrap())
                     .unwrap();
-                let loss = loss_of(&model, &ids, &targets).to_scalar::<f32>().unwrap();
+                let loss = loss_of(model, ids, targets).to_scalar::<f32>().unwrap();
                 var.set(&Tensor::from_vec(values.clone(), var.shape(), &Device::Cpu).unwrap())
                     .unwrap();
                 loss

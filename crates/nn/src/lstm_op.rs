@@ -11,10 +11,12 @@
 //! `c_t = σ(f) c_{t-1} + σ(i) tanh(g)`, `h_t = σ(o) tanh(c_t)`.
 //! The forward pass keeps the activated gates and cell states for the backward pass.
 //!
-//! Speed: per-step products use the `gemm` crate on `W_hh^T` laid out row-major, batch
-//! rows are split across threads within each step, the activations use a vectorisable
-//! tanh ([`crate::real`]), and the whole recurrence is compiled a second time with AVX2
-//! and FMA, chosen at run time. `dW_hh` is one large product after the time loop.
+//! Speed: batch rows never meet in the recurrence, so the batch is cut into one block
+//! of rows per thread and each thread runs the whole time loop for its block, with no
+//! barrier between steps. Per-step products use `W_hh` packed once ([`crate::packed_matmul`]);
+//! the activations use a vectorisable tanh ([`crate::real`]); each block's loop is
+//! compiled a second time with AVX2 and FMA, chosen at run time. `dW_hh` is one large
+//! product after the time loop.
 
 use std::sync::Mutex;
 
@@ -80,54 +82,114 @@ fn forward<T: Real>(xp: &[T], w: &[T], bias: &[T], d: Dims) -> (Vec<T>, Vec<T>, 
         batch,
         hidden,
     } = d;
-    let (bh, b4h) = (batch * hidden, batch * 4 * hidden);
+    let bh = batch * hidden;
     let mut hiddens = vec![T::default(); steps * bh];
     let mut gates = xp.to_vec();
     for row in gates.chunks_exact_mut(4 * hidden) {
         row.iter_mut().zip(bias).for_each(|(g, &b)| *g += b);
     }
     let mut cells = vec![T::default(); steps * bh];
-    let zeros = vec![T::default(); bh];
     // W_hh^T (H, 4H), packed once for the products of every step.
     let w_t = PackedRhs::new(MatRef::new(w, 4 * hidden, hidden).t());
-    let rows_per_task = batch.div_ceil(rayon::current_num_threads()).max(1);
-    for t in 0..steps {
-        let (before, rest) = hiddens.split_at_mut(t * bh);
-        let h_prev = if t == 0 {
-            &zeros[..]
-        } else {
-            &before[(t - 1) * bh..]
-        };
-        let (cells_before, cells_rest) = cells.split_at_mut(t * bh);
-        let c_prev = if t == 0 {
-            &zeros[..]
-        } else {
-            &cells_before[(t - 1) * bh..]
-        };
-        let step_gates = &mut gates[t * b4h..(t + 1) * b4h];
-        // Batch rows are independent within a step: split them across threads, each
-        // doing its rows' product and activations.
-        step_gates
-            .par_chunks_mut(rows_per_task * 4 * hidden)
-            .zip(h_prev[..bh].par_chunks(rows_per_task * hidden))
-            .zip(c_prev[..bh].par_chunks(rows_per_task * hidden))
-            .zip(cells_rest[..bh].par_chunks_mut(rows_per_task * hidden))
-            .zip(rest[..bh].par_chunks_mut(rows_per_task * hidden))
-            .for_each(|((((gates, h_prev), c_prev), c_out), h_out)| {
-                matmul_packed(gates, h_prev, &w_t, true);
-                let cells = c_prev
-                    .chunks_exact(hidden)
-                    .zip(c_out.chunks_exact_mut(hidden));
-                for ((row, (c_prev, c_out)), h_out) in gates
-                    .chunks_exact_mut(4 * hidden)
-                    .zip(cells)
-                    .zip(h_out.chunks_exact_mut(hidden))
-                {
-                    activate_row(row, c_prev, c_out, h_out);
-                }
-            });
-    }
+    let rows = rows_per_block(batch);
+    let gate_blocks = row_blocks(&mut gates, batch * 4 * hidden, rows * 4 * hidden);
+    let cell_blocks = row_blocks(&mut cells, bh, rows * hidden);
+    let hidden_blocks = row_blocks(&mut hiddens, bh, rows * hidden);
+    gate_blocks
+        .into_par_iter()
+        .zip(cell_blocks)
+        .zip(hidden_blocks)
+        .for_each(|((mut gates, mut cells), mut hiddens)| {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                // SAFETY: the processor has the features the function is compiled for.
+                return unsafe { forward_block_avx2(&mut gates, &mut cells, &mut hiddens, &w_t) };
+            }
+            forward_block(&mut gates, &mut cells, &mut hiddens, &w_t)
+        });
     (hiddens, gates, cells)
+}
+
+/// The whole time loop for one block of batch rows: `gates[t]` holds the block's
+/// input projections plus bias at step `t` and receives the activated gates; `cells[t]`
+/// and `hiddens[t]` receive the states.
+#[inline(always)]
+fn forward_block<T: Real>(
+    gates: &mut [&mut [T]],
+    cells: &mut [&mut [T]],
+    hiddens: &mut [&mut [T]],
+    w_t: &PackedRhs<T>,
+) {
+    let zeros = vec![T::default(); cells[0].len()];
+    let hidden = w_t.k();
+    for t in 0..gates.len() {
+        let (cells_before, cells_rest) = cells.split_at_mut(t);
+        let (hiddens_before, hiddens_rest) = hiddens.split_at_mut(t);
+        let (c_prev, h_prev) = match t {
+            0 => (&zeros[..], &zeros[..]),
+            _ => (&*cells_before[t - 1], &*hiddens_before[t - 1]),
+        };
+        let step_gates = &mut *gates[t];
+        matmul_packed(step_gates, h_prev, w_t, true);
+        for (((row, c_prev), c_out), h_out) in step_gates
+            .chunks_exact_mut(4 * hidden)
+            .zip(c_prev.chunks_exact(hidden))
+            .zip(cells_rest[0].chunks_exact_mut(hidden))
+            .zip(hiddens_rest[0].chunks_exact_mut(hidden))
+        {
+            activate_row(row, c_prev, c_out, h_out);
+        }
+    }
+}
+
+/// [`forward_block`] compiled with AVX2 and FMA (a closure handed to a
+/// feature-enabled frame is not reliably inlined into it, so the kernel is named here).
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn forward_block_avx2<T: Real>(
+    gates: &mut [&mut [T]],
+    cells: &mut [&mut [T]],
+    hiddens: &mut [&mut [T]],
+    w_t: &PackedRhs<T>,
+) {
+    forward_block(gates, cells, hiddens, w_t)
+}
+
+/// Batch rows per block: the rows of a batch never meet in the recurrence, so each
+/// thread runs the whole time loop for its own block, with no barrier between steps.
+fn rows_per_block(batch: usize) -> usize {
+    batch.div_ceil(rayon::current_num_threads()).max(1)
+}
+
+/// Cuts a time-major `(T, B, width)` buffer into blocks of `block_len / width` batch
+/// rows: block `b`'s entry `t` is its rows of step `t`.
+fn row_blocks<T>(data: &mut [T], step_len: usize, block_len: usize) -> Vec<Vec<&mut [T]>> {
+    by_block(
+        data.chunks_exact_mut(step_len)
+            .map(|step| step.chunks_mut(block_len)),
+    )
+}
+
+/// Read-only [`row_blocks`].
+fn row_blocks_of<T>(data: &[T], step_len: usize, block_len: usize) -> Vec<Vec<&[T]>> {
+    by_block(
+        data.chunks_exact(step_len)
+            .map(|step| step.chunks(block_len)),
+    )
+}
+
+/// Regroups per-step sequences of blocks into per-block sequences of steps.
+fn by_block<S, B: Iterator<Item = S>>(steps: impl Iterator<Item = B>) -> Vec<Vec<S>> {
+    let mut blocks: Vec<Vec<S>> = Vec::new();
+    for step in steps {
+        for (b, chunk) in step.enumerate() {
+            if b == blocks.len() {
+                blocks.push(Vec::new());
+            }
+            blocks[b].push(chunk);
+        }
+    }
+    blocks
 }
 
 /// Activates one batch row's gates in place (`i f g o`, each `H` wide) and computes its
@@ -176,81 +238,27 @@ fn backward_row<T: Real>(
     let (da_i, rest) = da.split_at_mut(hidden);
     let (da_f, rest) = rest.split_at_mut(hidden);
     let (da_g, da_o) = rest.split_at_mut(hidden);
-    let gates = gate_i.iter().zip(gate_f).zip(gate_g).zip(gate_o);
-    let saved = cells.iter().zip(c_prev).zip(grad_out).zip(dh_next);
-    let outputs = da_i
-        .iter_mut()
-        .zip(da_f.iter_mut())
-        .zip(da_g.iter_mut())
-        .zip(da_o.iter_mut())
-        .zip(dc_next.iter_mut());
-    for (
-        ((((&i, &f), &g), &o), (((&c, &c_prev), &grad), &dh_next)),
-        ((((da_i, da_f), da_g), da_o), dc_next),
-    ) in gates.zip(saved).zip(outputs)
-    {
-        let tanh_c = c.tanh();
-        let dh = grad + dh_next;
-        let dc = *dc_next + dh * o * (one - tanh_c * tanh_c);
-        *da_i = dc * g * i * (one - i);
-        *da_f = dc * c_prev * f * (one - f);
-        *da_g = dc * i * (one - g * g);
-        *da_o = dh * tanh_c * o * (one - o);
-        *dc_next = dc * f;
+    // Indexed over slices cut to one length, so the loop has no bounds checks and
+    // vectorises (a chain of eleven zipped iterators did not).
+    let n = hidden;
+    let (c_prev, grad_out, dh_next, dc_next) = (
+        &c_prev[..n],
+        &grad_out[..n],
+        &dh_next[..n],
+        &mut dc_next[..n],
+    );
+    let (gate_g, gate_o) = (&gate_g[..n], &gate_o[..n]);
+    for j in 0..n {
+        let (i, f, g, o) = (gate_i[j], gate_f[j], gate_g[j], gate_o[j]);
+        let tanh_c = cells[j].tanh();
+        let dh = grad_out[j] + dh_next[j];
+        let dc = dc_next[j] + dh * o * (one - tanh_c * tanh_c);
+        da_i[j] = dc * g * i * (one - i);
+        da_f[j] = dc * c_prev[j] * f * (one - f);
+        da_g[j] = dc * i * (one - g * g);
+        da_o[j] = dh * tanh_c * o * (one - o);
+        dc_next[j] = dc * f;
     }
-}
-
-/// [`forward`] compiled with AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn forward_avx2<T: Real>(
-    xp: &[T],
-    w: &[T],
-    bias: &[T],
-    d: Dims,
-) -> (Vec<T>, Vec<T>, Vec<T>) {
-    forward(xp, w, bias, d)
-}
-
-/// [`backward`] compiled with AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn backward_avx2<T: Real>(
-    w: &[T],
-    h: &[T],
-    gates: &[T],
-    cells: &[T],
-    grad: &[T],
-    d: Dims,
-) -> (Vec<T>, Vec<T>, Vec<T>) {
-    backward(w, h, gates, cells, grad, d)
-}
-
-/// Runs the forward recurrence, with AVX2 and FMA when the processor has them.
-fn run_forward<T: Real>(xp: &[T], w: &[T], bias: &[T], d: Dims) -> (Vec<T>, Vec<T>, Vec<T>) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: the processor supports the features the function is compiled for.
-        return unsafe { forward_avx2(xp, w, bias, d) };
-    }
-    forward(xp, w, bias, d)
-}
-
-/// Runs the backward recurrence, with AVX2 and FMA when the processor has them.
-fn run_backward<T: Real>(
-    w: &[T],
-    h: &[T],
-    gates: &[T],
-    cells: &[T],
-    grad: &[T],
-    d: Dims,
-) -> (Vec<T>, Vec<T>, Vec<T>) {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: the processor supports the features the function is compiled for.
-        return unsafe { backward_avx2(w, h, gates, cells, grad, d) };
-    }
-    backward(w, h, gates, cells, grad, d)
 }
 
 /// Backward recurrence: gradients of `xp`, `W_hh` and the bias from the gradient of
@@ -272,47 +280,26 @@ fn backward<T: Real>(
     let (bh, b4h) = (batch * hidden, batch * 4 * hidden);
     let mut grad_xp = vec![T::default(); steps * b4h];
     let mut grad_w = vec![T::default(); 4 * hidden * hidden];
-    let mut dh_next = vec![T::default(); bh];
-    let mut dc_next = vec![T::default(); bh];
-    let zeros = vec![T::default(); bh];
     let w_packed = PackedRhs::new(MatRef::new(w, 4 * hidden, hidden));
-    let rows_per_task = batch.div_ceil(rayon::current_num_threads()).max(1);
-    for t in (0..steps).rev() {
-        let c_prev = if t == 0 {
-            &zeros[..]
-        } else {
-            &cells[(t - 1) * bh..t * bh]
-        };
-        let step_gates = &gates[t * b4h..(t + 1) * b4h];
-        let step_cells = &cells[t * bh..(t + 1) * bh];
-        let step_grad = &grad_out[t * bh..(t + 1) * bh];
-        let da = &mut grad_xp[t * b4h..(t + 1) * b4h];
-        // Batch rows are independent within a step: each task takes some rows, writes
-        // their gate gradients, then their rows of dh_{t-1} = da W_hh.
-        da.par_chunks_mut(rows_per_task * 4 * hidden)
-            .zip(step_gates.par_chunks(rows_per_task * 4 * hidden))
-            .zip(step_cells.par_chunks(rows_per_task * hidden))
-            .zip(c_prev.par_chunks(rows_per_task * hidden))
-            .zip(step_grad.par_chunks(rows_per_task * hidden))
-            .zip(dh_next.par_chunks_mut(rows_per_task * hidden))
-            .zip(dc_next.par_chunks_mut(rows_per_task * hidden))
-            .for_each(|((((((da, gates), cells), c_prev), grad), dh), dc)| {
-                let rows = cells.len() / hidden;
-                for r in 0..rows {
-                    let row = r * hidden..(r + 1) * hidden;
-                    backward_row(
-                        &gates[r * 4 * hidden..(r + 1) * 4 * hidden],
-                        &cells[row.clone()],
-                        &c_prev[row.clone()],
-                        &grad[row.clone()],
-                        &dh[row.clone()],
-                        &mut dc[row],
-                        &mut da[r * 4 * hidden..(r + 1) * 4 * hidden],
-                    );
-                }
-                matmul_packed(dh, da, &w_packed, false);
-            });
-    }
+    let rows = rows_per_block(batch);
+    let (row4, row1) = (rows * 4 * hidden, rows * hidden);
+    let da_blocks = row_blocks(&mut grad_xp, b4h, row4);
+    let gate_blocks = row_blocks_of(gates, b4h, row4);
+    let cell_blocks = row_blocks_of(cells, bh, row1);
+    let grad_blocks = row_blocks_of(grad_out, bh, row1);
+    da_blocks
+        .into_par_iter()
+        .zip(gate_blocks)
+        .zip(cell_blocks)
+        .zip(grad_blocks)
+        .for_each(|(((mut da, gates), cells), grads)| {
+            #[cfg(target_arch = "x86_64")]
+            if has_avx2_fma() {
+                // SAFETY: the processor has the features the function is compiled for.
+                return unsafe { backward_block_avx2(&mut da, &gates, &cells, &grads, &w_packed) };
+            }
+            backward_block(&mut da, &gates, &cells, &grads, &w_packed)
+        });
     // dW_hh = sum over t of da_t^T h_{t-1} (h_{-1} = 0): one large product over all
     // steps at once, where a general GEMM is efficient.
     if steps > 1 {
@@ -330,6 +317,56 @@ fn backward<T: Real>(
     (grad_xp, grad_w, grad_bias)
 }
 
+/// The whole reversed time loop for one block of batch rows: writes the block's
+/// pre-activation gradients `da[t]` from its saved gates and cells and the output
+/// gradients, carrying `dh` and `dc` back through time.
+#[inline(always)]
+fn backward_block<T: Real>(
+    da: &mut [&mut [T]],
+    gates: &[&[T]],
+    cells: &[&[T]],
+    grads: &[&[T]],
+    w: &PackedRhs<T>,
+) {
+    let hidden = w.n();
+    let block_len = cells[0].len();
+    let zeros = vec![T::default(); block_len];
+    // The gradients carried to the previous step: dh_{t-1} = da_t W_hh, and dc.
+    let mut dh_next = vec![T::default(); block_len];
+    let mut dc_next = vec![T::default(); block_len];
+    for t in (0..da.len()).rev() {
+        let c_prev = if t == 0 { &zeros[..] } else { cells[t - 1] };
+        let da = &mut *da[t];
+        for r in 0..block_len / hidden {
+            let row = r * hidden..(r + 1) * hidden;
+            let row4 = r * 4 * hidden..(r + 1) * 4 * hidden;
+            backward_row(
+                &gates[t][row4.clone()],
+                &cells[t][row.clone()],
+                &c_prev[row.clone()],
+                &grads[t][row.clone()],
+                &dh_next[row.clone()],
+                &mut dc_next[row],
+                &mut da[row4],
+            );
+        }
+        matmul_packed(&mut dh_next, da, w, false);
+    }
+}
+
+/// [`backward_block`] compiled with AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn backward_block_avx2<T: Real>(
+    da: &mut [&mut [T]],
+    gates: &[&[T]],
+    cells: &[&[T]],
+    grads: &[&[T]],
+    w: &PackedRhs<T>,
+) {
+    backward_block(da, gates, cells, grads, w)
+}
+
 impl RealMap<3> for LstmRecurrence {
     const NAME: &'static str = NAME;
     const INPUTS: [&'static str; 3] = ["xp", "w_hh", "bias"];
@@ -340,7 +377,7 @@ impl RealMap<3> for LstmRecurrence {
         [xp, w, bias]: [&[T]; 3],
         [l1, l2, l3]: [&Layout; 3],
     ) -> Result<Vec<T>> {
-        let (h, gates, cells) = run_forward(xp, w, bias, dims(l1, l2, l3)?);
+        let (h, gates, cells) = forward(xp, w, bias, dims(l1, l2, l3)?);
         *self.saved.lock().expect("not poisoned") = Some(Saved {
             gates: T::to_cpu_storage_owned(gates),
             cells: T::to_cpu_storage_owned(cells),
@@ -365,7 +402,7 @@ fn backward_with<T: Real + WithDType>(
     let [w, h, g] = views.each_ref().map(|v| v.slice::<T>());
     let gates = T::cpu_storage_as_slice(&saved.gates)?;
     let cells = T::cpu_storage_as_slice(&saved.cells)?;
-    gradient_tensors(run_backward(w?, h?, gates, cells, g?, d), like)
+    gradient_tensors(backward(w?, h?, gates, cells, g?, d), like)
 }
 
 impl CustomOp3 for LstmRecurrence {

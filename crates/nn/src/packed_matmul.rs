@@ -49,6 +49,16 @@ impl<T: Real> PackedRhs<T> {
         Self { panels, k, n }
     }
 
+    /// Rows of the packed matrix (the products' inner size).
+    pub fn k(&self) -> usize {
+        self.k
+    }
+
+    /// Columns of the packed matrix.
+    pub fn n(&self) -> usize {
+        self.n
+    }
+
     fn panel(&self, index: usize) -> &[T] {
         &self.panels[index * self.k * PANEL..(index + 1) * self.k * PANEL]
     }

@@ -5,6 +5,7 @@
 //! ([`trainer`]). Run folders and the traits a model implements to be trained live
 //! below, in `dnalm-run`.
 
+pub mod adamw_kernel;
 pub mod clip;
 pub mod error;
 pub mod optimizer;

@@ -13,6 +13,7 @@ use candle_core::backprop::GradStore;
 use candle_core::{Tensor, Var};
 use serde::{Deserialize, Serialize};
 
+use crate::adamw_kernel::{self, UpdateScalars};
 use crate::error::{Result, TrainError};
 
 /// AdamW hyper-parameters (the learning rate comes from the schedule at each step).
@@ -131,16 +132,32 @@ impl AdamW {
                 continue;
             };
             let grad = grad.to_dtype(slot.var.dtype())?;
-            slot.first_moment = ((&slot.first_moment * beta1)? + (&grad * (1.0 - beta1))?)?;
-            slot.second_moment = ((&slot.second_moment * beta2)? + (grad.sqr()? * (1.0 - beta2))?)?;
-            let decayed = if slot.decay {
-                (slot.var.as_tensor() * (1.0 - lr * weight_decay))?
-            } else {
-                slot.var.as_tensor().clone()
+            let scalars = UpdateScalars {
+                beta1,
+                beta2,
+                eps,
+                bias1,
+                bias2,
+                lr,
+                decay_factor: if slot.decay {
+                    1.0 - lr * weight_decay
+                } else {
+                    1.0
+                },
             };
-            let denominator = ((&slot.second_moment / bias2)?.sqrt()? + eps)?;
-            let update = ((&slot.first_moment / bias1)? / denominator)?;
-            slot.var.set(&(decayed - (update * lr)?)?)?;
+            let (weight, first, second) = match adamw_kernel::update(
+                slot.var.as_tensor(),
+                &grad,
+                &slot.first_moment,
+                &slot.second_moment,
+                scalars,
+            )? {
+                Some(updated) => updated,
+                None => composed_update(slot, &grad, scalars)?,
+            };
+            slot.first_moment = first;
+            slot.second_moment = second;
+            slot.var.set(&weight)?;
         }
         Ok(())
     }
@@ -187,6 +204,22 @@ impl AdamW {
         self.step = step;
         Ok(())
     }
+}
+
+/// The update in candle ops (any device and dtype): the new (weight, first moment,
+/// second moment).
+fn composed_update(
+    slot: &Slot,
+    grad: &Tensor,
+    s: UpdateScalars,
+) -> Result<(Tensor, Tensor, Tensor)> {
+    let first = ((&slot.first_moment * s.beta1)? + (grad * (1.0 - s.beta1))?)?;
+    let second = ((&slot.second_moment * s.beta2)? + (grad.sqr()? * (1.0 - s.beta2))?)?;
+    let decayed = (slot.var.as_tensor() * s.decay_factor)?;
+    let denominator = ((&second / s.bias2)?.sqrt()? + s.eps)?;
+    let update = ((&first / s.bias1)? / denominator)?;
+    let weight = (decayed - (update * s.lr)?)?;
+    Ok((weight, first, second))
 }
 
 #[cfg(test)]
@@ -260,6 +293,84 @@ mod tests {
             "{got_b:?} vs {want_b}"
         );
         assert_eq!(opt.step_count(), 3);
+    }
+
+    #[test]
+    fn the_one_pass_update_equals_the_candle_ops() {
+        // 100k elements: several parallel chunks and a short last one.
+        let len = 100_003;
+        let values = |seed: usize, scale: f64| -> Vec<f64> {
+            (0..len)
+                .map(|i| (((i * 7919 + seed * 104_729) % 1000) as f64 / 1000.0 - 0.3) * scale)
+                .collect()
+        };
+        for dtype in [DType::F64, DType::F32] {
+            let tensor = |v: Vec<f64>| {
+                Tensor::from_vec(v, len, &Device::Cpu)
+                    .unwrap()
+                    .to_dtype(dtype)
+                    .unwrap()
+            };
+            let slot = Slot {
+                name: "w".into(),
+                var: Var::from_tensor(&tensor(values(1, 2.0))).unwrap(),
+                decay: true,
+                first_moment: tensor(values(2, 0.1)),
+                second_moment: tensor(values(3, 0.01)).abs().unwrap(),
+            };
+            let grad = tensor(values(4, 1.0));
+            let scalars = UpdateScalars {
+                beta1: 0.9,
+                beta2: 0.999,
+                eps: 1e-8,
+                bias1: 1.0 - 0.9f64.powi(3),
+                bias2: 1.0 - 0.999f64.powi(3),
+                lr: 1e-2,
+                decay_factor: 1.0 - 1e-2 * 0.1,
+            };
+            let fused = adamw_kernel::update(
+                slot.var.as_tensor(),
+                &grad,
+                &slot.first_moment,
+                &slot.second_moment,
+                scalars,
+            )
+            .unwrap()
+            .expect("contiguous CPU tensors take the one-pass update");
+            let composed = composed_update(&slot, &grad, scalars).unwrap();
+            let tolerance = if dtype == DType::F64 { 1e-13 } else { 1e-5 };
+            for (a, b) in [
+                (fused.0, composed.0),
+                (fused.1, composed.1),
+                (fused.2, composed.2),
+            ] {
+                let worst = (a - b)
+                    .unwrap()
+                    .abs()
+                    .unwrap()
+                    .max_all()
+                    .unwrap()
+                    .to_dtype(DType::F64)
+                    .unwrap()
+                    .to_scalar::<f64>()
+                    .unwrap();
+                assert!(worst < tolerance, "{dtype:?}: differs by {worst}");
+            }
+        }
+        // A non-contiguous tensor is left to the candle ops.
+        let square = Tensor::ones((4, 4), DType::F32, &Device::Cpu).unwrap();
+        let transposed = square.t().unwrap();
+        let scalars = UpdateScalars {
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            bias1: 0.1,
+            bias2: 0.001,
+            lr: 1e-3,
+            decay_factor: 1.0,
+        };
+        let update = adamw_kernel::update(&transposed, &square, &square, &square, scalars);
+        assert!(update.unwrap().is_none());
     }
 
     #[test]
