@@ -20,10 +20,11 @@ use std::sync::Mutex;
 use candle_core::{CpuStorage, CustomOp3, Layout, Result, Shape, Tensor, WithDType};
 use rayon::prelude::*;
 
-use crate::cpu::{with_avx2_fma, CpuView};
+use crate::cpu::CpuView;
 use crate::kernels::fused_kernel_for;
 use crate::matmul::{matmul_single, MatRef};
 use crate::real::{lane_max, lane_sum, Real};
+use crate::simd_kernel;
 use crate::real_map::RealMap;
 
 const NAME: &str = "attention";
@@ -224,6 +225,18 @@ fn head_forward<T: Real>(q: &[T], k: &[T], v: &[T], out: &mut [T], lse: &mut [f6
     }
 }
 
+simd_kernel! {
+    /// [`head_forward`] with the widest vector instructions in use.
+    fn head_forward_simd<T: Real>(
+        q: &[T],
+        k: &[T],
+        v: &[T],
+        out: &mut [T],
+        lse: &mut [f64],
+        head: &Head,
+    ) => head_forward;
+}
+
 /// Gradients of one pair: `dq`, `dk`, `dv` (written whole) from `dout`.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -299,6 +312,18 @@ fn head_backward<T: Real>(
     }
 }
 
+simd_kernel! {
+    /// [`head_backward`] with the widest vector instructions in use.
+    fn head_backward_simd<T: Real>(
+        inputs: (&[T], &[T], &[T]),
+        out: &[T],
+        dout: &[T],
+        lse: &[f64],
+        grads: (&mut [T], &mut [T], &mut [T]),
+        head: &Head,
+    ) => head_backward;
+}
+
 impl FusedAttention {
     fn head(&self, pair: usize, d: Dims) -> Head {
         Head {
@@ -322,7 +347,7 @@ impl FusedAttention {
                 let q = &q[pair * per_query..(pair + 1) * per_query];
                 let (k, v) = (&k[keys.clone()], &v[keys]);
                 let head = self.head(pair, d);
-                with_avx2_fma(|| head_forward(q, k, v, out, lse, &head))
+                head_forward_simd(q, k, v, out, lse, &head)
             });
         (out, lse)
     }
@@ -367,7 +392,7 @@ impl FusedAttention {
                 let (out, dout) = (&out[queries.clone()], &dout[queries]);
                 let lse = &lse[pair * d.query_steps..(pair + 1) * d.query_steps];
                 let head = self.head(pair, d);
-                with_avx2_fma(|| head_backward(inputs, out, dout, lse, (dq, dk, dv), &head))
+                head_backward_simd(inputs, out, dout, lse, (dq, dk, dv), &head)
             });
         Ok((
             Tensor::from_vec(dq, query_shape, &device)?,

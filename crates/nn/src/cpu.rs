@@ -1,15 +1,10 @@
 //! What the hand-written CPU kernels share: reading a tensor's storage in place,
-//! checking contiguity, and whether the processor can run the AVX2 + FMA builds.
+//! checking contiguity, and which vector instructions they run with
+//! ([`simd_level`], [`simd_kernel!`](crate::simd_kernel)).
+
+use std::sync::OnceLock;
 
 use candle_core::{Layout, Result, Storage, StorageRef, Tensor, WithDType};
-
-/// Whether the processor has AVX2 and FMA (the kernels' fast builds need both).
-pub fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    return is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma");
-    #[cfg(not(target_arch = "x86_64"))]
-    false
-}
 
 /// The elements of a contiguous layout, or an error naming `what` in `op`.
 pub fn contiguous<'a, T>(data: &'a [T], layout: &Layout, op: &str, what: &str) -> Result<&'a [T]> {
@@ -54,20 +49,87 @@ impl<'a> CpuView<'a> {
     }
 }
 
-/// Runs `kernel` compiled for AVX2 + FMA when the processor has them (the closure,
-/// used once, is inlined into the feature-enabled frame along with the
-/// `#[inline(always)]` kernels it calls), or as built otherwise.
-pub fn with_avx2_fma<R>(kernel: impl FnOnce() -> R) -> R {
-    #[cfg(target_arch = "x86_64")]
-    if has_avx2_fma() {
-        // SAFETY: the processor has the features the frame is compiled for.
-        return unsafe { run_with_avx2_fma(kernel) };
-    }
-    kernel()
+/// The vector instruction sets the kernels are compiled for, widest last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum SimdLevel {
+    /// What the build targets (SSE2 on x86-64).
+    Baseline,
+    /// AVX2 and FMA (x86-64-v3).
+    Avx2Fma,
+    /// AVX-512 F/BW/DQ/VL on top of AVX2 and FMA (x86-64-v4).
+    Avx512,
 }
 
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn run_with_avx2_fma<R>(kernel: impl FnOnce() -> R) -> R {
-    kernel()
+/// Environment variable capping the level the kernels use (`avx512`, `avx2` or
+/// `baseline`), to measure or test a narrower path on a wider processor.
+pub const SIMD_CAP_VARIABLE: &str = "DNALM_SIMD";
+
+/// The widest level both the processor and [`SIMD_CAP_VARIABLE`] allow (read once).
+pub fn simd_level() -> SimdLevel {
+    static LEVEL: OnceLock<SimdLevel> = OnceLock::new();
+    *LEVEL.get_or_init(|| {
+        let cap = match std::env::var(SIMD_CAP_VARIABLE).as_deref() {
+            Ok("baseline") => SimdLevel::Baseline,
+            Ok("avx2") => SimdLevel::Avx2Fma,
+            _ => SimdLevel::Avx512,
+        };
+        detected_level().min(cap)
+    })
+}
+
+/// The widest level the processor has.
+fn detected_level() -> SimdLevel {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            let wide = is_x86_feature_detected!("avx512f")
+                && is_x86_feature_detected!("avx512bw")
+                && is_x86_feature_detected!("avx512dq")
+                && is_x86_feature_detected!("avx512vl");
+            return if wide {
+                SimdLevel::Avx512
+            } else {
+                SimdLevel::Avx2Fma
+            };
+        }
+    }
+    SimdLevel::Baseline
+}
+
+/// Defines a function that runs an `#[inline(always)]` kernel compiled for the widest
+/// [`SimdLevel`] in use: `simd_kernel!(fn name<T: Real>(a: &[T], ...) -> R => kernel);`.
+///
+/// The kernel is inlined into one copy per level, each compiled with that level's
+/// target features, and [`simd_level`] picks the copy at run time. (A closure handed
+/// to a feature-enabled function is not reliably inlined into it, and then runs with
+/// the baseline instructions; naming the kernel here avoids that.)
+#[macro_export]
+macro_rules! simd_kernel {
+    ($(#[$meta:meta])* $vis:vis fn $name:ident<$t:ident: $bound:path>($($arg:ident: $ty:ty),* $(,)?) $(-> $ret:ty)? => $kernel:path;) => {
+        $(#[$meta])*
+        #[allow(clippy::too_many_arguments)]
+        $vis fn $name<$t: $bound>($($arg: $ty),*) $(-> $ret)? {
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "avx2,fma")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx2<$t: $bound>($($arg: $ty),*) $(-> $ret)? {
+                    $kernel($($arg),*)
+                }
+                #[target_feature(enable = "avx2,fma,avx512f,avx512bw,avx512dq,avx512vl")]
+                #[allow(clippy::too_many_arguments)]
+                unsafe fn avx512<$t: $bound>($($arg: $ty),*) $(-> $ret)? {
+                    $kernel($($arg),*)
+                }
+                match $crate::cpu::simd_level() {
+                    // SAFETY: simd_level only names levels the processor has.
+                    $crate::cpu::SimdLevel::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: as above.
+                    $crate::cpu::SimdLevel::Avx2Fma => return unsafe { avx2($($arg),*) },
+                    $crate::cpu::SimdLevel::Baseline => {}
+                }
+            }
+            $kernel($($arg),*)
+        }
+    };
 }

@@ -13,10 +13,11 @@ use std::sync::Mutex;
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
 use rayon::prelude::*;
 
-use crate::cpu::{with_avx2_fma, CpuView};
+use crate::cpu::CpuView;
 use crate::kernels::fused_kernel_for;
 use crate::params::ParamStore;
 use crate::real::Real;
+use crate::simd_kernel;
 use crate::real_map::RealMap;
 
 const NAME: &str = "layer-norm";
@@ -121,6 +122,18 @@ fn forward_rows<T: Real>(
     }
 }
 
+simd_kernel! {
+    /// [`forward_rows`] with the widest vector instructions in use.
+    fn forward_rows_simd<T: Real>(
+        x: &[T],
+        weight: &[T],
+        bias: &[T],
+        eps: f64,
+        out: &mut [T],
+        statistics: &mut [(f64, f64)],
+    ) => forward_rows;
+}
+
 /// `dx` for a run of rows, and their contributions to `dweight` and `dbias`.
 #[inline(always)]
 fn backward_rows<T: Real>(
@@ -165,6 +178,17 @@ fn backward_rows<T: Real>(
     (dweight, dbias)
 }
 
+simd_kernel! {
+    /// [`backward_rows`] with the widest vector instructions in use.
+    fn backward_rows_simd<T: Real>(
+        x: &[T],
+        weight: &[T],
+        dy: &[T],
+        statistics: &[(f64, f64)],
+        dx: &mut [T],
+    ) -> (Vec<T>, Vec<T>) => backward_rows;
+}
+
 impl LayerNormOp {
     fn forward<T: Real>(&self, x: &[T], weight: &[T], bias: &[T]) -> Vec<T> {
         let width = weight.len();
@@ -174,7 +198,7 @@ impl LayerNormOp {
             .zip(x.par_chunks(ROWS_PER_TASK * width))
             .zip(statistics.par_chunks_mut(ROWS_PER_TASK))
             .for_each(|((out, x), stats)| {
-                with_avx2_fma(|| forward_rows(x, weight, bias, self.eps, out, stats))
+                forward_rows_simd(x, weight, bias, self.eps, out, stats)
             });
         *self.statistics.lock().expect("not poisoned") = statistics;
         out
@@ -207,7 +231,7 @@ impl LayerNormOp {
             .zip(xs.par_chunks(ROWS_PER_TASK * width))
             .zip(g.par_chunks(ROWS_PER_TASK * width))
             .zip(statistics.par_chunks(ROWS_PER_TASK))
-            .map(|(((dx, x), g), stats)| with_avx2_fma(|| backward_rows(x, w, g, stats, dx)))
+            .map(|(((dx, x), g), stats)| backward_rows_simd(x, w, g, stats, dx))
             .collect();
         let mut dweight = vec![T::default(); width];
         let mut dbias = vec![T::default(); width];

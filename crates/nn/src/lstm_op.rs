@@ -15,7 +15,7 @@
 //! of rows per thread and each thread runs the whole time loop for its block, with no
 //! barrier between steps. Per-step products use `W_hh` packed once ([`crate::packed_matmul`]);
 //! the activations use a vectorisable tanh ([`crate::real`]); each block's loop is
-//! compiled a second time with AVX2 and FMA, chosen at run time. `dW_hh` is one large
+//! compiled for AVX2 and AVX-512 too, chosen at run time. `dW_hh` is one large
 //! product after the time loop.
 
 use std::sync::Mutex;
@@ -24,12 +24,13 @@ use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, W
 
 use rayon::prelude::*;
 
-use crate::cpu::{has_avx2_fma, CpuView};
+use crate::cpu::CpuView;
 use crate::kernels::fused_kernel_for;
 use crate::matmul::{matmul, MatRef};
 use crate::packed_matmul::{matmul_packed, PackedRhs};
 use crate::real::Real;
 use crate::real_map::RealMap;
+use crate::simd_kernel;
 
 const NAME: &str = "lstm";
 
@@ -100,12 +101,7 @@ fn forward<T: Real>(xp: &[T], w: &[T], bias: &[T], d: Dims) -> (Vec<T>, Vec<T>, 
         .zip(cell_blocks)
         .zip(hidden_blocks)
         .for_each(|((mut gates, mut cells), mut hiddens)| {
-            #[cfg(target_arch = "x86_64")]
-            if has_avx2_fma() {
-                // SAFETY: the processor has the features the function is compiled for.
-                return unsafe { forward_block_avx2(&mut gates, &mut cells, &mut hiddens, &w_t) };
-            }
-            forward_block(&mut gates, &mut cells, &mut hiddens, &w_t)
+            forward_block_simd(&mut gates, &mut cells, &mut hiddens, &w_t)
         });
     (hiddens, gates, cells)
 }
@@ -142,17 +138,14 @@ fn forward_block<T: Real>(
     }
 }
 
-/// [`forward_block`] compiled with AVX2 and FMA (a closure handed to a
-/// feature-enabled frame is not reliably inlined into it, so the kernel is named here).
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn forward_block_avx2<T: Real>(
-    gates: &mut [&mut [T]],
-    cells: &mut [&mut [T]],
-    hiddens: &mut [&mut [T]],
-    w_t: &PackedRhs<T>,
-) {
-    forward_block(gates, cells, hiddens, w_t)
+simd_kernel! {
+    /// [`forward_block`] with the widest vector instructions in use.
+    fn forward_block_simd<T: Real>(
+        gates: &mut [&mut [T]],
+        cells: &mut [&mut [T]],
+        hiddens: &mut [&mut [T]],
+        w_t: &PackedRhs<T>,
+    ) => forward_block;
 }
 
 /// Batch rows per block: the rows of a batch never meet in the recurrence, so each
@@ -293,12 +286,7 @@ fn backward<T: Real>(
         .zip(cell_blocks)
         .zip(grad_blocks)
         .for_each(|(((mut da, gates), cells), grads)| {
-            #[cfg(target_arch = "x86_64")]
-            if has_avx2_fma() {
-                // SAFETY: the processor has the features the function is compiled for.
-                return unsafe { backward_block_avx2(&mut da, &gates, &cells, &grads, &w_packed) };
-            }
-            backward_block(&mut da, &gates, &cells, &grads, &w_packed)
+            backward_block_simd(&mut da, &gates, &cells, &grads, &w_packed)
         });
     // dW_hh = sum over t of da_t^T h_{t-1} (h_{-1} = 0): one large product over all
     // steps at once, where a general GEMM is efficient.
@@ -354,17 +342,15 @@ fn backward_block<T: Real>(
     }
 }
 
-/// [`backward_block`] compiled with AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn backward_block_avx2<T: Real>(
-    da: &mut [&mut [T]],
-    gates: &[&[T]],
-    cells: &[&[T]],
-    grads: &[&[T]],
-    w: &PackedRhs<T>,
-) {
-    backward_block(da, gates, cells, grads, w)
+simd_kernel! {
+    /// [`backward_block`] with the widest vector instructions in use.
+    fn backward_block_simd<T: Real>(
+        da: &mut [&mut [T]],
+        gates: &[&[T]],
+        cells: &[&[T]],
+        grads: &[&[T]],
+        w: &PackedRhs<T>,
+    ) => backward_block;
 }
 
 impl RealMap<3> for LstmRecurrence {

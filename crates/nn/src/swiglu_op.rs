@@ -6,10 +6,11 @@
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, WithDType};
 use rayon::prelude::*;
 
-use crate::cpu::{with_avx2_fma, CpuView};
+use crate::cpu::CpuView;
 use crate::kernels::fused_kernel_for;
 use crate::real::Real;
 use crate::real_map::RealMap;
+use crate::simd_kernel;
 
 const NAME: &str = "swiglu";
 /// Elements per parallel task.
@@ -47,11 +48,27 @@ fn backward_chunk<T: Real>(a: &[T], b: &[T], dy: &[T], da: &mut [T], db: &mut [T
     }
 }
 
+simd_kernel! {
+    /// [`forward_chunk`] with the widest vector instructions in use.
+    fn forward_chunk_simd<T: Real>(a: &[T], b: &[T], out: &mut [T]) => forward_chunk;
+}
+
+simd_kernel! {
+    /// [`backward_chunk`] with the widest vector instructions in use.
+    fn backward_chunk_simd<T: Real>(
+        a: &[T],
+        b: &[T],
+        dy: &[T],
+        da: &mut [T],
+        db: &mut [T],
+    ) => backward_chunk;
+}
+
 fn forward<T: Real>(a: &[T], b: &[T]) -> Vec<T> {
     let mut out = vec![T::default(); a.len()];
     out.par_chunks_mut(CHUNK)
         .zip(a.par_chunks(CHUNK).zip(b.par_chunks(CHUNK)))
-        .for_each(|(out, (a, b))| with_avx2_fma(|| forward_chunk(a, b, out)));
+        .for_each(|(out, (a, b))| forward_chunk_simd(a, b, out));
     out
 }
 
@@ -72,7 +89,7 @@ fn backward<T: Real + WithDType>(a: &Tensor, b: &Tensor, dy: &Tensor) -> Result<
         .zip(db.par_chunks_mut(CHUNK))
         .zip(xa.par_chunks(CHUNK).zip(xb.par_chunks(CHUNK)))
         .zip(g.par_chunks(CHUNK))
-        .for_each(|(((da, db), (a, b)), g)| with_avx2_fma(|| backward_chunk(a, b, g, da, db)));
+        .for_each(|(((da, db), (a, b)), g)| backward_chunk_simd(a, b, g, da, db));
     Ok((
         Tensor::from_vec(da, a.shape(), a.device())?,
         Tensor::from_vec(db, b.shape(), b.device())?,
