@@ -1,6 +1,6 @@
 """Loads the reference MxDNA (GitHub qiaoqiaoLF/MxDNA, branch `full-model`,
 `model_source/`) from a checkout so that it runs on a CPU: flash-attn (CUDA only) is
-replaced by plain softmax attention over the same unpadded sequences
+replaced by PyTorch's scaled_dot_product_attention over the same unpadded sequences
 (`flash_attn_func`, `flash_attn_varlen_func` and flash-attn's `pad_input` /
 `unpad_input`, written out here), and the reference's BasicUnitNMS C++ extension,
 compiled with pybind11 (benches/nms_vs_reference.sh builds one), stands in for
@@ -33,9 +33,9 @@ def pad_input(hidden_states, indices, batch, seqlen):
 
 
 def _attend(q, k, v):
-    # q (Tq, H, d), k/v (Tk, H, d)
-    scores = torch.einsum("qhd,khd->hqk", q, k) / q.shape[-1] ** 0.5
-    return torch.einsum("hqk,khd->qhd", scores.softmax(dim=-1), v)
+    # q (Tq, H, d), k/v (Tk, H, d): PyTorch's fused CPU attention, heads first.
+    out = F.scaled_dot_product_attention(q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1))
+    return out.transpose(0, 1)
 
 
 def flash_attn_varlen_func(q, k, v, cu_seqlens_q, cu_seqlens_k, max_seqlen_q, max_seqlen_k,

@@ -24,8 +24,8 @@ use crate::cpu::CpuView;
 use crate::kernels::fused_kernel_for;
 use crate::matmul::{matmul_single, MatRef};
 use crate::real::{lane_max, lane_sum, Real};
-use crate::simd_kernel;
 use crate::real_map::RealMap;
+use crate::simd_kernel;
 
 const NAME: &str = "attention";
 /// Query rows per block.

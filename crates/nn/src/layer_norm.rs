@@ -17,8 +17,8 @@ use crate::cpu::CpuView;
 use crate::kernels::fused_kernel_for;
 use crate::params::ParamStore;
 use crate::real::Real;
-use crate::simd_kernel;
 use crate::real_map::RealMap;
+use crate::simd_kernel;
 
 const NAME: &str = "layer-norm";
 /// Rows per parallel task.
@@ -197,9 +197,7 @@ impl LayerNormOp {
         out.par_chunks_mut(ROWS_PER_TASK * width)
             .zip(x.par_chunks(ROWS_PER_TASK * width))
             .zip(statistics.par_chunks_mut(ROWS_PER_TASK))
-            .for_each(|((out, x), stats)| {
-                forward_rows_simd(x, weight, bias, self.eps, out, stats)
-            });
+            .for_each(|((out, x), stats)| forward_rows_simd(x, weight, bias, self.eps, out, stats));
         *self.statistics.lock().expect("not poisoned") = statistics;
         out
     }

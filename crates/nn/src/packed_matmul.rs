@@ -14,6 +14,7 @@ use std::any::TypeId;
 
 use crate::matmul::MatRef;
 use crate::real::Real;
+use crate::simd_kernel;
 
 /// Columns per packed panel.
 const PANEL: usize = 16;
@@ -74,47 +75,75 @@ pub fn matmul_packed<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accu
     );
     let m = lhs.len() / k;
     assert_eq!(dst.len(), m * n, "destination does not match the product");
-    product(dst, lhs, rhs, accumulate);
+    product_simd(dst, lhs, rhs, accumulate);
 }
 
+simd_kernel! {
+    /// [`product`] with the widest vector instructions in use (the edge tiles'
+    /// plain loops vectorise with them).
+    fn product_simd<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accumulate: bool) => product;
+}
+
+/// The product, one group of panels at a time: every row tile of `lhs` passes over a
+/// group while its columns of `rhs` (`k x 64` values, 64 KiB for k = 256) stay in the
+/// nearest cache; the whole packed matrix (1 MiB for an LSTM of width 256, as large as
+/// a core's L2) is then read once per product, not once per row tile.
+#[inline(always)]
 fn product<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accumulate: bool) {
     let (k, n) = (rhs.k, rhs.n);
     let m = lhs.len() / k;
     let panels = n.div_ceil(PANEL);
     let fast = avx512::usable::<T>();
-    let mut row = 0;
-    while row < m {
-        let rows = (m - row).min(TILE_ROWS);
-        let mut panel = 0;
-        while panel < panels {
-            let wide = rows == TILE_ROWS && (panel + WIDE_PANELS) * PANEL <= n && fast;
-            if wide {
+    let mut panel = 0;
+    while panel < panels {
+        let wide = fast && (panel + WIDE_PANELS) * PANEL <= n;
+        let group = if wide {
+            WIDE_PANELS
+        } else {
+            (panels - panel).min(2)
+        };
+        let mut row = 0;
+        while row < m {
+            let rows = (m - row).min(TILE_ROWS);
+            if wide && rows == TILE_ROWS {
                 // SAFETY: `usable` checked that T is f32 and the processor has
                 // AVX-512F; the 4 rows and 4 full panels lie inside the matrices.
                 unsafe { avx512::tile(dst, lhs, rhs, row, panel, accumulate) };
-                panel += WIDE_PANELS;
-                continue;
+            } else {
+                plain_tiles(dst, lhs, rhs, (row, rows), (panel, group), accumulate);
             }
-            let pair = panel + 1 < panels;
-            match (rows, pair) {
-                (TILE_ROWS, true) => tile::<T, TILE_ROWS, 2>(dst, lhs, rhs, row, panel, accumulate),
-                (TILE_ROWS, false) => {
-                    tile::<T, TILE_ROWS, 1>(dst, lhs, rhs, row, panel, accumulate)
-                }
-                (_, true) => {
-                    for r in row..row + rows {
-                        tile::<T, 1, 2>(dst, lhs, rhs, r, panel, accumulate);
-                    }
-                }
-                (_, false) => {
-                    for r in row..row + rows {
-                        tile::<T, 1, 1>(dst, lhs, rhs, r, panel, accumulate);
-                    }
-                }
-            }
-            panel += if pair { 2 } else { 1 };
+            row += rows;
         }
-        row += rows;
+        panel += group;
+    }
+}
+
+/// `rows.1` rows from `rows.0` times `panels.1` panels from `panels.0`, in plain loops.
+#[inline(always)]
+fn plain_tiles<T: Real>(
+    dst: &mut [T],
+    lhs: &[T],
+    rhs: &PackedRhs<T>,
+    (row, rows): (usize, usize),
+    (panel, count): (usize, usize),
+    accumulate: bool,
+) {
+    for first in (panel..panel + count).step_by(2) {
+        let pair = first + 1 < panel + count;
+        match (rows, pair) {
+            (TILE_ROWS, true) => tile::<T, TILE_ROWS, 2>(dst, lhs, rhs, row, first, accumulate),
+            (TILE_ROWS, false) => tile::<T, TILE_ROWS, 1>(dst, lhs, rhs, row, first, accumulate),
+            (_, true) => {
+                for r in row..row + rows {
+                    tile::<T, 1, 2>(dst, lhs, rhs, r, first, accumulate);
+                }
+            }
+            (_, false) => {
+                for r in row..row + rows {
+                    tile::<T, 1, 1>(dst, lhs, rhs, r, first, accumulate);
+                }
+            }
+        }
     }
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use dnalm_lm::SCORE_BATCH;
+use dnalm_eval::perplexity::score_all;
 use dnalm_models::{open, LoadedModel, OpenOptions};
 use dnalm_nn::device::DeviceSpec;
 use dnalm_nn::embedding::{embed_all, EmbedOptions, EmbeddingStates};
@@ -115,17 +115,9 @@ impl Model {
             .map_err(dnalm_error)?;
         let seqs = sequences(seqs)?;
         let scores = py.detach(|| -> PyResult<Vec<f64>> {
-            let mut out = Vec::with_capacity(seqs.len());
-            for chunk in slices(&seqs).chunks(SCORE_BATCH) {
-                out.extend(
-                    model
-                        .score_batch(chunk)
-                        .map_err(dnalm_error)?
-                        .iter()
-                        .map(|s| s.log_prob),
-                );
-            }
-            Ok(out)
+            // Batched by length, as `dnalm eval perplexity` does.
+            let scores = score_all(model, &slices(&seqs), &|_| {}).map_err(dnalm_error)?;
+            Ok(scores.iter().map(|s| s.log_prob).collect())
         })?;
         Ok(scores.into_pyarray(py))
     }
