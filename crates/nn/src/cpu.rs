@@ -2,6 +2,7 @@
 //! checking contiguity, and which vector instructions they run with
 //! ([`simd_level`], [`simd_kernel!`](crate::simd_kernel)).
 
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::OnceLock;
 
 use candle_core::{Layout, Result, Storage, StorageRef, Tensor, WithDType};
@@ -64,17 +65,40 @@ pub enum SimdLevel {
 /// `baseline`), to measure or test a narrower path on a wider processor.
 pub const SIMD_CAP_VARIABLE: &str = "DNALM_SIMD";
 
-/// The widest level both the processor and [`SIMD_CAP_VARIABLE`] allow (read once).
+/// The widest level the processor, [`SIMD_CAP_VARIABLE`] (read once) and
+/// [`with_simd_cap`] allow.
 pub fn simd_level() -> SimdLevel {
-    static LEVEL: OnceLock<SimdLevel> = OnceLock::new();
-    *LEVEL.get_or_init(|| {
+    static ALLOWED: OnceLock<SimdLevel> = OnceLock::new();
+    let allowed = *ALLOWED.get_or_init(|| {
         let cap = match std::env::var(SIMD_CAP_VARIABLE).as_deref() {
             Ok("baseline") => SimdLevel::Baseline,
             Ok("avx2") => SimdLevel::Avx2Fma,
             _ => SimdLevel::Avx512,
         };
         detected_level().min(cap)
-    })
+    });
+    allowed.min(level_from(CAP.load(Ordering::Relaxed)))
+}
+
+/// A process-wide cap set by [`with_simd_cap`] (`Avx512` when none is set).
+static CAP: AtomicU8 = AtomicU8::new(SimdLevel::Avx512 as u8);
+
+fn level_from(value: u8) -> SimdLevel {
+    match value {
+        0 => SimdLevel::Baseline,
+        1 => SimdLevel::Avx2Fma,
+        _ => SimdLevel::Avx512,
+    }
+}
+
+/// Runs `work` with the kernels capped at `level` in every thread (for tests and
+/// benchmarks comparing the paths on one processor); the previous cap is restored
+/// after. Kernels running concurrently elsewhere in the process take the cap too.
+pub fn with_simd_cap<R>(level: SimdLevel, work: impl FnOnce() -> R) -> R {
+    let previous = CAP.swap(level as u8, Ordering::Relaxed);
+    let result = work();
+    CAP.store(previous, Ordering::Relaxed);
+    result
 }
 
 /// The widest level the processor has.

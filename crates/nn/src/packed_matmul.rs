@@ -194,11 +194,14 @@ fn tile<T: Real, const ROWS: usize, const PANELS: usize>(
 /// The AVX-512 kernel for full 4 x 32 tiles of f32.
 mod avx512 {
     use super::*;
+    #[cfg(target_arch = "x86_64")]
+    use crate::cpu::{simd_level, SimdLevel};
 
-    /// Whether the AVX-512 kernel can run for element type `T`.
+    /// Whether the AVX-512 kernel can run for element type `T` (and the kernels'
+    /// [`simd_level`] allows it).
     pub fn usable<T: 'static>() -> bool {
         #[cfg(target_arch = "x86_64")]
-        return TypeId::of::<T>() == TypeId::of::<f32>() && is_x86_feature_detected!("avx512f");
+        return TypeId::of::<T>() == TypeId::of::<f32>() && simd_level() == SimdLevel::Avx512;
         #[cfg(not(target_arch = "x86_64"))]
         false
     }
