@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # MxDNA training step side by side, same configuration ("cpu-small"), same threads:
 # dnalm (cargo bench -p dnalm-mxdna --bench train_step) and the reference PyTorch model
-# on CPU (benches/reference/mxdna_step.py: flash-attn replaced by plain attention, the
+# on CPU (benches/reference/mxdna_step.py: flash-attn replaced by scaled_dot_product_attention, the
 # reference's NMS kernel built by benches/build_nms_reference.sh).
 #
 # Usage: bash benches/mxdna_vs_pytorch.sh PATH/TO/MxDNA-full-model-checkout [THREADS] [ROUNDS]

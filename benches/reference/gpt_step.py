@@ -14,6 +14,8 @@ import time
 import torch
 from torch import nn
 
+import torch_profile
+
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
 torch.set_num_threads(threads)
 torch.manual_seed(0)
@@ -87,3 +89,4 @@ for _ in range(20):
     step()
     times.append((time.perf_counter() - start) * 1000)
 print(f"pytorch {torch.__version__} gpt train step: median {statistics.median(times):.1f} ms ({threads} threads)")
+torch_profile.report(step, "decoder train step")

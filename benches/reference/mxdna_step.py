@@ -16,6 +16,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import mxdna_reference  # noqa: E402
+import torch_profile  # noqa: E402
 
 checkout, nms_dir = sys.argv[1], sys.argv[2]
 threads = int(sys.argv[3]) if len(sys.argv) > 3 else 2
@@ -51,8 +52,7 @@ def masked(step):
     return inputs, labels
 
 
-times = []
-for step in range(steps + 3):
+def train_step(step):
     inputs, labels = masked(step)
     started = time.perf_counter()
     out = model(input_ids=inputs, attention_mask=attention, special_tokens_mask=special,
@@ -60,9 +60,12 @@ for step in range(steps + 3):
     optimizer.zero_grad()
     out.loss.backward()
     optimizer.step()
-    if step >= 3:
-        times.append(time.perf_counter() - started)
+    return time.perf_counter() - started
+
+
+times = [train_step(step) for step in range(steps + 3)][3:]
 times.sort()
 median = times[len(times) // 2]
 print(f"reference MxDNA cpu-small train step  B={B} L={L}  threads={threads}  "
       f"median {median * 1e3:.1f} ms  ({B * L / median:.0f} nt/s)")
+torch_profile.report(lambda: train_step(0), "MxDNA cpu-small train step")

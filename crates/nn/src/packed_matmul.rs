@@ -4,10 +4,11 @@
 //! A general GEMM (the `gemm` crate) repacks its right-hand side on every call; for
 //! 16 x 256 by 256 x 1024 products that repacking is a large share of the work. Here
 //! the right-hand side is packed into panels of 16 columns (zero-padded), each panel
-//! stored as `k` rows of 16 contiguous values. For f32 on processors with AVX-512 the
-//! kernel keeps a tile of 4 rows x 32 columns in eight vector registers (two panel
-//! loads, four broadcasts and eight fused multiply-adds per step of `k`); elsewhere
-//! (and for tile edges) a plain loop does the same arithmetic.
+//! stored as `k` rows of 16 contiguous values. For f32 with AVX-512 the kernel keeps a
+//! tile of 4 rows x 64 columns in sixteen vector registers (four panel loads, four
+//! broadcasts and sixteen fused multiply-adds per step of `k`); with AVX2 and FMA, 4
+//! rows x 16 columns in eight; elsewhere (and for tile edges) a plain loop does the same
+//! arithmetic. Which kernel runs follows [`crate::cpu::simd_level`].
 //! Written by hand because no maintained crate exposes pre-packed GEMM operands.
 
 use std::any::TypeId;
@@ -93,12 +94,15 @@ fn product<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accumulate: bo
     let (k, n) = (rhs.k, rhs.n);
     let m = lhs.len() / k;
     let panels = n.div_ceil(PANEL);
-    let fast = avx512::usable::<T>();
+    let (fast, fma) = (avx512::usable::<T>(), avx2::usable::<T>());
     let mut panel = 0;
     while panel < panels {
         let wide = fast && (panel + WIDE_PANELS) * PANEL <= n;
+        let full = (panel + 1) * PANEL <= n;
         let group = if wide {
             WIDE_PANELS
+        } else if fma && full {
+            1
         } else {
             (panels - panel).min(2)
         };
@@ -109,6 +113,10 @@ fn product<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accumulate: bo
                 // SAFETY: `usable` checked that T is f32 and the processor has
                 // AVX-512F; the 4 rows and 4 full panels lie inside the matrices.
                 unsafe { avx512::tile(dst, lhs, rhs, row, panel, accumulate) };
+            } else if fma && full && group == 1 && rows == TILE_ROWS {
+                // SAFETY: `usable` checked that T is f32 and the processor has AVX2
+                // and FMA; the 4 rows and the full panel lie inside the matrices.
+                unsafe { avx2::tile(dst, lhs, rhs, row, panel, accumulate) };
             } else {
                 plain_tiles(dst, lhs, rhs, (row, rows), (panel, group), accumulate);
             }
@@ -191,7 +199,84 @@ fn tile<T: Real, const ROWS: usize, const PANELS: usize>(
     }
 }
 
-/// The AVX-512 kernel for full 4 x 32 tiles of f32.
+/// The AVX2 + FMA kernel for full tiles of 4 rows x 16 columns (one panel) of f32:
+/// eight accumulators in vector registers, two panel loads, four broadcasts and eight
+/// fused multiply-adds per step of `k`.
+mod avx2 {
+    use super::*;
+    #[cfg(target_arch = "x86_64")]
+    use crate::cpu::{simd_level, SimdLevel};
+
+    /// Whether the AVX2 kernel can run for element type `T` (and the kernels'
+    /// [`simd_level`] allows it).
+    pub fn usable<T: 'static>() -> bool {
+        #[cfg(target_arch = "x86_64")]
+        return TypeId::of::<T>() == TypeId::of::<f32>() && simd_level() >= SimdLevel::Avx2Fma;
+        #[cfg(not(target_arch = "x86_64"))]
+        false
+    }
+
+    /// Rows `row..row + 4` times panel `panel` (16 columns).
+    ///
+    /// # Safety
+    /// `T` must be f32, the processor must have AVX2 and FMA, and the tile must lie
+    /// inside the matrices (checked by the caller's loop bounds).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,fma")]
+    pub unsafe fn tile<T: Real>(
+        dst: &mut [T],
+        lhs: &[T],
+        rhs: &PackedRhs<T>,
+        row: usize,
+        panel: usize,
+        accumulate: bool,
+    ) {
+        use std::arch::x86_64::*;
+        let (k, n) = (rhs.k, rhs.n);
+        let lhs = lhs.as_ptr() as *const f32;
+        let panel_data = rhs.panel(panel).as_ptr() as *const f32;
+        let rows: [*const f32; TILE_ROWS] = std::array::from_fn(|r| lhs.add((row + r) * k));
+        let mut acc = [[_mm256_setzero_ps(); 2]; TILE_ROWS];
+        for kk in 0..k {
+            let b = [
+                _mm256_loadu_ps(panel_data.add(kk * PANEL)),
+                _mm256_loadu_ps(panel_data.add(kk * PANEL + 8)),
+            ];
+            for r in 0..TILE_ROWS {
+                let a = _mm256_set1_ps(*rows[r].add(kk));
+                for half in 0..2 {
+                    acc[r][half] = _mm256_fmadd_ps(a, b[half], acc[r][half]);
+                }
+            }
+        }
+        let dst = dst.as_mut_ptr() as *mut f32;
+        for (r, acc_row) in acc.iter().enumerate() {
+            for (half, &value) in acc_row.iter().enumerate() {
+                let out = dst.add((row + r) * n + panel * PANEL + half * 8);
+                let value = if accumulate {
+                    _mm256_add_ps(_mm256_loadu_ps(out), value)
+                } else {
+                    value
+                };
+                _mm256_storeu_ps(out, value);
+            }
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    pub unsafe fn tile<T: Real>(
+        _: &mut [T],
+        _: &[T],
+        _: &PackedRhs<T>,
+        _: usize,
+        _: usize,
+        _: bool,
+    ) {
+        unreachable!("usable() is false off x86_64")
+    }
+}
+
+/// The AVX-512 kernel for full tiles of 4 rows x 64 columns (four panels) of f32.
 mod avx512 {
     use super::*;
     #[cfg(target_arch = "x86_64")]
