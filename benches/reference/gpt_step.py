@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """PyTorch CPU reference for dnalm's transformer-decoder train step.
 
-Usage: python gpt_step.py [THREADS]
+Usage: python gpt_step.py [THREADS] [sdpa|written]
 Config (as dnalm's bench): vocab 9, width 128, 4 layers, 4 heads, SwiGLU FFN 512,
-pre-LayerNorm, RoPE, causal attention written out (as dnalm composes it), sequence
-512, batch 16; AdamW; median ms per step over 20 steps after 3 warm-up steps.
+pre-LayerNorm, RoPE, causal attention (PyTorch's fused scaled_dot_product_attention,
+or with `written` the softmax of the scores written out, as a plain model does),
+sequence 512, batch 16; AdamW; median ms per step over 20 steps after 3 warm-up steps.
 """
 import math
 import statistics
@@ -17,6 +18,7 @@ from torch import nn
 import torch_profile
 
 threads = int(sys.argv[1]) if len(sys.argv) > 1 else 2
+ATTENTION = sys.argv[2] if len(sys.argv) > 2 else "sdpa"
 torch.set_num_threads(threads)
 torch.manual_seed(0)
 VOCAB, D, LAYERS, HEADS, FFN, SEQ, BATCH = 9, 128, 4, 4, 512, 512, 16
@@ -42,8 +44,12 @@ class Block(nn.Module):
         h = self.attention_norm(x)
         heads = lambda proj: proj(h).view(b, t, HEADS, HD).transpose(1, 2)
         q, k, v = rope(heads(self.q), cos, sin), rope(heads(self.k), cos, sin), heads(self.v)
-        scores = q @ k.transpose(-1, -2) / math.sqrt(HD) + mask
-        x = x + self.o((scores.softmax(-1) @ v).transpose(1, 2).reshape(b, t, D))
+        if ATTENTION == "sdpa":
+            attended = nn.functional.scaled_dot_product_attention(q, k, v, is_causal=True)
+        else:
+            scores = q @ k.transpose(-1, -2) / math.sqrt(HD) + mask
+            attended = scores.softmax(-1) @ v
+        x = x + self.o(attended.transpose(1, 2).reshape(b, t, D))
         h = self.ffn_norm(x)
         return x + self.w2(nn.functional.silu(self.w1(h)) * self.w3(h))
 
@@ -88,5 +94,5 @@ for _ in range(20):
     start = time.perf_counter()
     step()
     times.append((time.perf_counter() - start) * 1000)
-print(f"pytorch {torch.__version__} gpt train step: median {statistics.median(times):.1f} ms ({threads} threads)")
+print(f"pytorch {torch.__version__} gpt train step ({ATTENTION} attention): median {statistics.median(times):.1f} ms ({threads} threads)")
 torch_profile.report(step, "decoder train step")
