@@ -13,6 +13,7 @@
 
 use std::any::TypeId;
 
+use crate::cpu::{simd_level, SimdLevel};
 use crate::matmul::MatRef;
 use crate::real::Real;
 use crate::simd_kernel;
@@ -94,7 +95,8 @@ fn product<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accumulate: bo
     let (k, n) = (rhs.k, rhs.n);
     let m = lhs.len() / k;
     let panels = n.div_ceil(PANEL);
-    let (fast, fma) = (avx512::usable::<T>(), avx2::usable::<T>());
+    let level = tile_level::<T>();
+    let (fast, fma) = (level == SimdLevel::Avx512, level >= SimdLevel::Avx2Fma);
     let mut panel = 0;
     while panel < panels {
         let wide = fast && (panel + WIDE_PANELS) * PANEL <= n;
@@ -109,21 +111,60 @@ fn product<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accumulate: bo
         let mut row = 0;
         while row < m {
             let rows = (m - row).min(TILE_ROWS);
-            if wide && rows == TILE_ROWS {
-                // SAFETY: `usable` checked that T is f32 and the processor has
-                // AVX-512F; the 4 rows and 4 full panels lie inside the matrices.
-                unsafe { avx512::tile(dst, lhs, rhs, row, panel, accumulate) };
-            } else if fma && full && group == 1 && rows == TILE_ROWS {
-                // SAFETY: `usable` checked that T is f32 and the processor has AVX2
-                // and FMA; the 4 rows and the full panel lie inside the matrices.
-                unsafe { avx2::tile(dst, lhs, rhs, row, panel, accumulate) };
-            } else {
+            let kernel = match (wide, fma && full && group == 1) {
+                _ if rows < TILE_ROWS => SimdLevel::Baseline,
+                (true, _) => SimdLevel::Avx512,
+                (false, true) => SimdLevel::Avx2Fma,
+                (false, false) => SimdLevel::Baseline,
+            };
+            if !intrinsic_tile(kernel, dst, lhs, rhs, row, panel, accumulate) {
                 plain_tiles(dst, lhs, rhs, (row, rows), (panel, group), accumulate);
             }
             row += rows;
         }
         panel += group;
     }
+}
+
+/// The level of the intrinsic tile kernels for `T`: they are f32 only and follow the
+/// kernels' [`simd_level`].
+fn tile_level<T: 'static>() -> SimdLevel {
+    if TypeId::of::<T>() == TypeId::of::<f32>() {
+        simd_level()
+    } else {
+        SimdLevel::Baseline
+    }
+}
+
+/// Runs the intrinsic kernel of `level` on the full tile at (`row`, `panel`): 4 rows
+/// by 4 panels for AVX-512, by 1 panel for AVX2; false (nothing done) for the
+/// baseline, which the plain loops cover.
+#[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+fn intrinsic_tile<T: Real>(
+    level: SimdLevel,
+    dst: &mut [T],
+    lhs: &[T],
+    rhs: &PackedRhs<T>,
+    row: usize,
+    panel: usize,
+    accumulate: bool,
+) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    match level {
+        // SAFETY (both): `tile_level` gave f32 and a level the processor has; the
+        // caller's bounds put the 4 rows and the panels inside the matrices.
+        SimdLevel::Avx512 => {
+            unsafe { x86::tile_avx512(dst, lhs, rhs, row, panel, accumulate) };
+            return true;
+        }
+        SimdLevel::Avx2Fma => {
+            unsafe { x86::tile_avx2(dst, lhs, rhs, row, panel, accumulate) };
+            return true;
+        }
+        SimdLevel::Baseline => {}
+    }
+    false
 }
 
 /// `rows.1` rows from `rows.0` times `panels.1` panels from `panels.0`, in plain loops.
@@ -199,31 +240,21 @@ fn tile<T: Real, const ROWS: usize, const PANELS: usize>(
     }
 }
 
-/// The AVX2 + FMA kernel for full tiles of 4 rows x 16 columns (one panel) of f32:
-/// eight accumulators in vector registers, two panel loads, four broadcasts and eight
-/// fused multiply-adds per step of `k`.
-mod avx2 {
+/// The intrinsic kernels for full tiles of f32. AVX-512: 4 rows x 64 columns (four
+/// panels) in sixteen registers, four panel loads, four broadcasts and sixteen fused
+/// multiply-adds per step of `k`. AVX2 + FMA: 4 rows x 16 columns (one panel) in eight
+/// registers, two loads, four broadcasts and eight fused multiply-adds.
+#[cfg(target_arch = "x86_64")]
+mod x86 {
     use super::*;
-    #[cfg(target_arch = "x86_64")]
-    use crate::cpu::{simd_level, SimdLevel};
-
-    /// Whether the AVX2 kernel can run for element type `T` (and the kernels'
-    /// [`simd_level`] allows it).
-    pub fn usable<T: 'static>() -> bool {
-        #[cfg(target_arch = "x86_64")]
-        return TypeId::of::<T>() == TypeId::of::<f32>() && simd_level() >= SimdLevel::Avx2Fma;
-        #[cfg(not(target_arch = "x86_64"))]
-        false
-    }
 
     /// Rows `row..row + 4` times panel `panel` (16 columns).
     ///
     /// # Safety
     /// `T` must be f32, the processor must have AVX2 and FMA, and the tile must lie
     /// inside the matrices (checked by the caller's loop bounds).
-    #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn tile<T: Real>(
+    pub unsafe fn tile_avx2<T: Real>(
         dst: &mut [T],
         lhs: &[T],
         rhs: &PackedRhs<T>,
@@ -263,42 +294,13 @@ mod avx2 {
         }
     }
 
-    #[cfg(not(target_arch = "x86_64"))]
-    pub unsafe fn tile<T: Real>(
-        _: &mut [T],
-        _: &[T],
-        _: &PackedRhs<T>,
-        _: usize,
-        _: usize,
-        _: bool,
-    ) {
-        unreachable!("usable() is false off x86_64")
-    }
-}
-
-/// The AVX-512 kernel for full tiles of 4 rows x 64 columns (four panels) of f32.
-mod avx512 {
-    use super::*;
-    #[cfg(target_arch = "x86_64")]
-    use crate::cpu::{simd_level, SimdLevel};
-
-    /// Whether the AVX-512 kernel can run for element type `T` (and the kernels'
-    /// [`simd_level`] allows it).
-    pub fn usable<T: 'static>() -> bool {
-        #[cfg(target_arch = "x86_64")]
-        return TypeId::of::<T>() == TypeId::of::<f32>() && simd_level() == SimdLevel::Avx512;
-        #[cfg(not(target_arch = "x86_64"))]
-        false
-    }
-
     /// Rows `row..row + 4` times panels `panel..panel + 4` (64 columns).
     ///
     /// # Safety
     /// `T` must be f32, the processor must have AVX-512F, and the tile must lie inside
     /// the matrices (checked by the caller's loop bounds).
-    #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn tile<T: Real>(
+    pub unsafe fn tile_avx512<T: Real>(
         dst: &mut [T],
         lhs: &[T],
         rhs: &PackedRhs<T>,
@@ -335,18 +337,6 @@ mod avx512 {
                 _mm512_storeu_ps(out, value);
             }
         }
-    }
-
-    #[cfg(not(target_arch = "x86_64"))]
-    pub unsafe fn tile<T: Real>(
-        _: &mut [T],
-        _: &[T],
-        _: &PackedRhs<T>,
-        _: usize,
-        _: usize,
-        _: bool,
-    ) {
-        unreachable!("usable() is false off x86_64")
     }
 }
 
