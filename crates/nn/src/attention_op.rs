@@ -5,7 +5,10 @@
 //! gradients: several passes over tens of megabytes per layer. Here each (batch, head)
 //! pair is one task (pairs are spread over rayon's threads); its queries are taken in
 //! blocks of 64 rows, whose scores (64 x keys) stay in cache while they are turned into
-//! probabilities and multiplied by V. The forward pass keeps only the log-sum-exp of
+//! unnormalised probabilities (one pass for the row maxima, one for the exponentials
+//! and their sums) and multiplied by V; the 64 x d product is then divided by the
+//! sums. The keys and values are packed once per pair ([`crate::packed_matmul`]) for
+//! the products of all its blocks. The forward pass keeps only the log-sum-exp of
 //! every query row; the backward pass recomputes each block's probabilities from it
 //! (`P = exp(S - lse)`) and forms `dV += P^T dO`, `dS = P (dO V^T - rowsum(dO O))`,
 //! `dQ = dS K`, `dK += dS^T Q`. A causal mask skips the keys after each block.
@@ -23,7 +26,8 @@ use rayon::prelude::*;
 use crate::cpu::CpuView;
 use crate::kernels::fused_kernel_for;
 use crate::matmul::{matmul_single, MatRef};
-use crate::real::{lane_max, lane_sum, Real};
+use crate::packed_matmul::{matmul_packed, PackedRhs};
+use crate::real::{lane_exp_sum, lane_max, Real};
 use crate::real_map::RealMap;
 use crate::simd_kernel;
 
@@ -178,50 +182,58 @@ impl Head {
     }
 }
 
-/// Turns a block's raw scores (rows x keys) into probabilities in place, writing the
-/// log-sum-exp of each row; the keys a row may not see get probability 0.
+/// Turns a block's raw scores (rows x keys) into unnormalised probabilities
+/// `e^(scale (s - max))` in place, writing the log-sum-exp of each row and the sum of
+/// its numerators; the keys a row may not see get 0.
 #[inline(always)]
-fn softmax_block<T: Real>(scores: &mut [T], first_row: usize, head: &Head, lse: &mut [f64]) {
+fn exponentiate_block<T: Real>(
+    scores: &mut [T],
+    first_row: usize,
+    head: &Head,
+    lse: &mut [f64],
+    sums: &mut [T],
+) {
     let keys = scores.len() / lse.len();
     let scale = T::from_f64(head.scale);
-    for (r, (row, lse)) in scores.chunks_exact_mut(keys).zip(lse).enumerate() {
+    for (r, (row, (lse, sum))) in scores
+        .chunks_exact_mut(keys)
+        .zip(lse.iter_mut().zip(sums.iter_mut()))
+        .enumerate()
+    {
         let visible = head.visible_keys(first_row + r);
         let (seen, hidden) = row.split_at_mut(visible);
-        seen.iter_mut().for_each(|s| *s = *s * scale);
-        let max = lane_max(seen);
-        seen.iter_mut().for_each(|s| *s = (*s - max).exp());
-        let sum = lane_sum(seen);
-        let inverse = T::one() / sum;
-        seen.iter_mut().for_each(|s| *s = *s * inverse);
+        let shift = lane_max(seen) * scale;
+        *sum = lane_exp_sum(seen, scale, shift);
         hidden.iter_mut().for_each(|s| *s = T::default());
-        *lse = max.to_f64() + sum.to_f64().ln();
+        *lse = shift.to_f64() + sum.to_f64().ln();
     }
 }
 
 /// Forward pass of one (batch, head) pair: `out` and `lse` for its rows.
 #[inline(always)]
 fn head_forward<T: Real>(q: &[T], k: &[T], v: &[T], out: &mut [T], lse: &mut [f64], head: &Head) {
-    let d = head.head_dim;
+    let (d, length) = (head.head_dim, head.key_length);
+    // K^T and V packed once for all query blocks (the keys before the length only).
+    let keys_t = PackedRhs::new(MatRef::new(&k[..length * d], length, d).t());
+    let values = PackedRhs::new(MatRef::new(&v[..length * d], length, d));
     let mut scores = Vec::with_capacity(BLOCK * head.key_length);
+    let mut sums = [T::default(); BLOCK];
     for first in (0..head.steps).step_by(BLOCK) {
         let rows = first..(first + BLOCK).min(head.steps);
         let n = rows.len();
         let keys = head.keys_for(rows.clone());
         scores.clear();
         scores.resize(n * keys, T::default());
-        matmul_single(
-            &mut scores,
-            MatRef::new(&q[rows.start * d..rows.end * d], n, d),
-            MatRef::new(&k[..keys * d], keys, d).t(),
-            false,
-        );
-        softmax_block(&mut scores, rows.start, head, &mut lse[rows.clone()]);
-        matmul_single(
-            &mut out[rows.start * d..rows.end * d],
-            MatRef::new(&scores, n, keys),
-            MatRef::new(&v[..keys * d], keys, d),
-            false,
-        );
+        let q_block = &q[rows.start * d..rows.end * d];
+        matmul_packed(&mut scores, q_block, keys_t.part(d, keys), false);
+        let sums = &mut sums[..n];
+        exponentiate_block(&mut scores, rows.start, head, &mut lse[rows.clone()], sums);
+        let out_block = &mut out[rows.start * d..rows.end * d];
+        matmul_packed(out_block, &scores, values.part(keys, d), false);
+        for (out_row, &sum) in out_block.chunks_exact_mut(d).zip(sums.iter()) {
+            let inverse = T::one() / sum;
+            out_row.iter_mut().for_each(|o| *o = *o * inverse);
+        }
     }
 }
 
@@ -262,19 +274,32 @@ fn head_backward<T: Real>(
                 .fold(T::default(), |acc, (&g, &o)| acc + g * o)
         })
         .collect();
+    // K^T, V^T and K packed once for all query blocks (the keys before the length).
+    let (keys_t, values_t, keys_packed) = {
+        let length = head.key_length;
+        let k = MatRef::new(&k[..length * d], length, d);
+        let v = MatRef::new(&v[..length * d], length, d);
+        (
+            PackedRhs::new(k.t()),
+            PackedRhs::new(v.t()),
+            PackedRhs::new(k),
+        )
+    };
     let mut probs = Vec::with_capacity(BLOCK * head.key_length);
     let mut grads = Vec::with_capacity(BLOCK * head.key_length);
     for first in (0..head.steps).step_by(BLOCK) {
         let rows = first..(first + BLOCK).min(head.steps);
         let n = rows.len();
         let keys = head.keys_for(rows.clone());
-        let q_block = MatRef::new(&q[rows.start * d..rows.end * d], n, d);
-        let dout_block = MatRef::new(&dout[rows.start * d..rows.end * d], n, d);
-        let k_used = MatRef::new(&k[..keys * d], keys, d);
-        let v_used = MatRef::new(&v[..keys * d], keys, d);
+        let (q_rows, dout_rows) = (
+            &q[rows.start * d..rows.end * d],
+            &dout[rows.start * d..rows.end * d],
+        );
+        let q_block = MatRef::new(q_rows, n, d);
+        let dout_block = MatRef::new(dout_rows, n, d);
         probs.clear();
         probs.resize(n * keys, T::default());
-        matmul_single(&mut probs, q_block, k_used.t(), false);
+        matmul_packed(&mut probs, q_rows, keys_t.part(d, keys), false);
         for (r, row) in probs.chunks_exact_mut(keys).enumerate() {
             let visible = head.visible_keys(rows.start + r);
             let lse = T::from_f64(lse[rows.start + r]);
@@ -290,7 +315,7 @@ fn head_backward<T: Real>(
         );
         grads.clear();
         grads.resize(n * keys, T::default());
-        matmul_single(&mut grads, dout_block, v_used.t(), false);
+        matmul_packed(&mut grads, dout_rows, values_t.part(d, keys), false);
         for (r, (g, p)) in grads
             .chunks_exact_mut(keys)
             .zip(probs.chunks_exact(keys))
@@ -301,14 +326,14 @@ fn head_backward<T: Real>(
                 .zip(p)
                 .for_each(|(g, &p)| *g = p * (*g - delta) * scale);
         }
-        let scores_grad = MatRef::new(&grads, n, keys);
+        let dq_block = &mut dq[rows.start * d..rows.end * d];
+        matmul_packed(dq_block, &grads, keys_packed.part(keys, d), false);
         matmul_single(
-            &mut dq[rows.start * d..rows.end * d],
-            scores_grad,
-            k_used,
-            false,
+            &mut dk[..keys * d],
+            MatRef::new(&grads, n, keys).t(),
+            q_block,
+            true,
         );
-        matmul_single(&mut dk[..keys * d], scores_grad.t(), q_block, true);
     }
 }
 

@@ -1,14 +1,17 @@
 //! Products with a right-hand matrix packed once and reused many times: the recurrent
-//! weight of an LSTM is multiplied by a small batch of states at every time step.
+//! weight of an LSTM is multiplied by a small batch of states at every time step, and
+//! attention multiplies every block of queries by the same keys and values.
 //!
 //! A general GEMM (the `gemm` crate) repacks its right-hand side on every call; for
 //! 16 x 256 by 256 x 1024 products that repacking is a large share of the work. Here
 //! the right-hand side is packed into panels of 16 columns (zero-padded), each panel
-//! stored as `k` rows of 16 contiguous values. For f32 with AVX-512 the kernel keeps a
-//! tile of 4 rows x 64 columns in sixteen vector registers (four panel loads, four
-//! broadcasts and sixteen fused multiply-adds per step of `k`); with AVX2 and FMA, 4
-//! rows x 16 columns in eight; elsewhere (and for tile edges) a plain loop does the same
-//! arithmetic. Which kernel runs follows [`crate::cpu::simd_level`].
+//! stored as `k` rows of 16 contiguous values. A product may use a leading part of the
+//! packed matrix (its first rows and columns: the keys a causal query block sees). For
+//! f32 with AVX-512 the kernel keeps a tile of 4 rows x 64 columns, or 8 rows x 32
+//! columns where only two panels are left (attention's head width), in sixteen vector
+//! registers; with AVX2 and FMA, 4 rows x 16 columns in eight; elsewhere (and for tile
+//! edges) a plain loop does the same arithmetic. Which kernel runs follows
+//! [`crate::cpu::simd_level`].
 //! Written by hand because no maintained crate exposes pre-packed GEMM operands.
 
 use std::any::TypeId;
@@ -20,10 +23,10 @@ use crate::simd_kernel;
 
 /// Columns per packed panel.
 const PANEL: usize = 16;
-/// Rows per register tile.
+/// Rows per register tile of the plain and AVX2 kernels and the four-panel AVX-512 one.
 const TILE_ROWS: usize = 4;
-/// Full panels per AVX-512 tile.
-const WIDE_PANELS: usize = 4;
+/// Rows per register tile of the two-panel AVX-512 kernel.
+const PAIR_TILE_ROWS: usize = 8;
 
 /// A `k x n` right-hand matrix packed for [`matmul_packed`].
 pub struct PackedRhs<T> {
@@ -62,14 +65,53 @@ impl<T: Real> PackedRhs<T> {
         self.n
     }
 
-    fn panel(&self, index: usize) -> &[T] {
-        &self.panels[index * self.k * PANEL..(index + 1) * self.k * PANEL]
+    /// The leading `k x n` part (first rows, first columns) of the packed matrix.
+    ///
+    /// # Panics
+    /// When `k` or `n` exceed the packed matrix's.
+    pub fn part(&self, k: usize, n: usize) -> PackedPart<'_, T> {
+        assert!(
+            k <= self.k && n <= self.n,
+            "a {k} x {n} part of a {} x {} matrix",
+            self.k,
+            self.n
+        );
+        PackedPart { rhs: self, k, n }
     }
 }
 
-/// `dst (m x n) = lhs (m x k, row-major) x rhs`, or `+=` when `accumulate`; runs on the
-/// calling thread.
-pub fn matmul_packed<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accumulate: bool) {
+/// A leading part of a [`PackedRhs`]: its first `k` rows and first `n` columns.
+#[derive(Clone, Copy)]
+pub struct PackedPart<'a, T> {
+    rhs: &'a PackedRhs<T>,
+    k: usize,
+    n: usize,
+}
+
+impl<'a, T: Real> From<&'a PackedRhs<T>> for PackedPart<'a, T> {
+    fn from(rhs: &'a PackedRhs<T>) -> Self {
+        rhs.part(rhs.k, rhs.n)
+    }
+}
+
+impl<T> PackedPart<'_, T> {
+    /// Panel `index`: its first `k` rows of 16 values (the packed matrix's rows beyond
+    /// follow, unused).
+    fn panel(&self, index: usize) -> &[T] {
+        let stride = self.rhs.k * PANEL;
+        &self.rhs.panels[index * stride..index * stride + self.k * PANEL]
+    }
+}
+
+/// `dst (m x n) = lhs (m x k, row-major) x rhs` for a packed matrix or a leading part
+/// of one, or `+=` when `accumulate`; runs on the calling thread.
+pub fn matmul_packed<'a, T: Real>(
+    dst: &mut [T],
+    lhs: &[T],
+    rhs: impl Into<PackedPart<'a, T>>,
+    accumulate: bool,
+) {
+    let rhs = rhs.into();
     let (k, n) = (rhs.k, rhs.n);
     assert!(
         k > 0 && lhs.len().is_multiple_of(k),
@@ -77,13 +119,48 @@ pub fn matmul_packed<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accu
     );
     let m = lhs.len() / k;
     assert_eq!(dst.len(), m * n, "destination does not match the product");
-    product_simd(dst, lhs, rhs, accumulate);
+    product_simd(dst, lhs, &rhs, accumulate);
 }
 
 simd_kernel! {
     /// [`product`] with the widest vector instructions in use (the edge tiles'
     /// plain loops vectorise with them).
-    fn product_simd<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accumulate: bool) => product;
+    fn product_simd<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedPart<'_, T>, accumulate: bool) => product;
+}
+
+/// The kernel that covers a group of panels.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum TileKernel {
+    /// AVX-512, 4 rows x 4 panels.
+    Avx512Wide,
+    /// AVX-512, 8 rows x 2 panels.
+    Avx512Pair,
+    /// AVX2 + FMA, 4 rows x 1 panel.
+    Avx2,
+    /// Plain loops, 4 rows x up to 2 panels.
+    Plain,
+}
+
+impl TileKernel {
+    /// The kernel for the panels from `panel` on (of `panels`, `n` columns in all) and
+    /// how many panels it covers.
+    fn choose(level: SimdLevel, panel: usize, panels: usize, n: usize) -> (Self, usize) {
+        let full_panels = (n / PANEL).saturating_sub(panel);
+        match level {
+            SimdLevel::Avx512 if full_panels >= 4 => (Self::Avx512Wide, 4),
+            SimdLevel::Avx512 if full_panels >= 2 => (Self::Avx512Pair, 2),
+            SimdLevel::Avx512 | SimdLevel::Avx2Fma if full_panels >= 1 => (Self::Avx2, 1),
+            _ => (Self::Plain, (panels - panel).min(2)),
+        }
+    }
+
+    /// Rows of one tile.
+    fn rows(self) -> usize {
+        match self {
+            Self::Avx512Pair => PAIR_TILE_ROWS,
+            Self::Avx512Wide | Self::Avx2 | Self::Plain => TILE_ROWS,
+        }
+    }
 }
 
 /// The product, one group of panels at a time: every row tile of `lhs` passes over a
@@ -91,33 +168,21 @@ simd_kernel! {
 /// nearest cache; the whole packed matrix (1 MiB for an LSTM of width 256, as large as
 /// a core's L2) is then read once per product, not once per row tile.
 #[inline(always)]
-fn product<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedRhs<T>, accumulate: bool) {
+fn product<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedPart<'_, T>, accumulate: bool) {
     let (k, n) = (rhs.k, rhs.n);
     let m = lhs.len() / k;
     let panels = n.div_ceil(PANEL);
     let level = tile_level::<T>();
-    let (fast, fma) = (level == SimdLevel::Avx512, level >= SimdLevel::Avx2Fma);
     let mut panel = 0;
     while panel < panels {
-        let wide = fast && (panel + WIDE_PANELS) * PANEL <= n;
-        let full = (panel + 1) * PANEL <= n;
-        let group = if wide {
-            WIDE_PANELS
-        } else if fma && full {
-            1
-        } else {
-            (panels - panel).min(2)
-        };
+        let (kernel, group) = TileKernel::choose(level, panel, panels, n);
+        let tile_rows = kernel.rows();
         let mut row = 0;
         while row < m {
-            let rows = (m - row).min(TILE_ROWS);
-            let kernel = match (wide, fma && full && group == 1) {
-                _ if rows < TILE_ROWS => SimdLevel::Baseline,
-                (true, _) => SimdLevel::Avx512,
-                (false, true) => SimdLevel::Avx2Fma,
-                (false, false) => SimdLevel::Baseline,
-            };
-            if !intrinsic_tile(kernel, dst, lhs, rhs, row, panel, accumulate) {
+            let rows = (m - row).min(tile_rows);
+            let done =
+                rows == tile_rows && intrinsic_tile(kernel, dst, lhs, rhs, row, panel, accumulate);
+            if !done {
                 plain_tiles(dst, lhs, rhs, (row, rows), (panel, group), accumulate);
             }
             row += rows;
@@ -136,33 +201,38 @@ fn tile_level<T: 'static>() -> SimdLevel {
     }
 }
 
-/// Runs the intrinsic kernel of `level` on the full tile at (`row`, `panel`): 4 rows
-/// by 4 panels for AVX-512, by 1 panel for AVX2; false (nothing done) for the
-/// baseline, which the plain loops cover.
+/// Runs the intrinsic `kernel` on the full tile at (`row`, `panel`); false (nothing
+/// done) for [`TileKernel::Plain`], which the plain loops cover.
 #[inline(always)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
 fn intrinsic_tile<T: Real>(
-    level: SimdLevel,
+    kernel: TileKernel,
     dst: &mut [T],
     lhs: &[T],
-    rhs: &PackedRhs<T>,
+    rhs: &PackedPart<'_, T>,
     row: usize,
     panel: usize,
     accumulate: bool,
 ) -> bool {
     #[cfg(target_arch = "x86_64")]
-    match level {
-        // SAFETY (both): `tile_level` gave f32 and a level the processor has; the
-        // caller's bounds put the 4 rows and the panels inside the matrices.
-        SimdLevel::Avx512 => {
-            unsafe { x86::tile_avx512(dst, lhs, rhs, row, panel, accumulate) };
+    match kernel {
+        // SAFETY (all): `tile_level` gave f32 and a level the processor has; the
+        // caller's bounds put the tile's rows and panels inside the matrices.
+        TileKernel::Avx512Wide => {
+            unsafe { x86::tile_avx512::<T, TILE_ROWS, 4>(dst, lhs, rhs, row, panel, accumulate) };
             return true;
         }
-        SimdLevel::Avx2Fma => {
+        TileKernel::Avx512Pair => {
+            unsafe {
+                x86::tile_avx512::<T, PAIR_TILE_ROWS, 2>(dst, lhs, rhs, row, panel, accumulate)
+            };
+            return true;
+        }
+        TileKernel::Avx2 => {
             unsafe { x86::tile_avx2(dst, lhs, rhs, row, panel, accumulate) };
             return true;
         }
-        SimdLevel::Baseline => {}
+        TileKernel::Plain => {}
     }
     false
 }
@@ -172,7 +242,7 @@ fn intrinsic_tile<T: Real>(
 fn plain_tiles<T: Real>(
     dst: &mut [T],
     lhs: &[T],
-    rhs: &PackedRhs<T>,
+    rhs: &PackedPart<'_, T>,
     (row, rows): (usize, usize),
     (panel, count): (usize, usize),
     accumulate: bool,
@@ -201,7 +271,7 @@ fn plain_tiles<T: Real>(
 fn tile<T: Real, const ROWS: usize, const PANELS: usize>(
     dst: &mut [T],
     lhs: &[T],
-    rhs: &PackedRhs<T>,
+    rhs: &PackedPart<'_, T>,
     row: usize,
     panel: usize,
     accumulate: bool,
@@ -242,7 +312,8 @@ fn tile<T: Real, const ROWS: usize, const PANELS: usize>(
 
 /// The intrinsic kernels for full tiles of f32. AVX-512: 4 rows x 64 columns (four
 /// panels) in sixteen registers, four panel loads, four broadcasts and sixteen fused
-/// multiply-adds per step of `k`. AVX2 + FMA: 4 rows x 16 columns (one panel) in eight
+/// multiply-adds per step of `k`, or 8 rows x 32 columns (two loads, eight broadcasts,
+/// sixteen multiply-adds). AVX2 + FMA: 4 rows x 16 columns (one panel) in eight
 /// registers, two loads, four broadcasts and eight fused multiply-adds.
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -257,7 +328,7 @@ mod x86 {
     pub unsafe fn tile_avx2<T: Real>(
         dst: &mut [T],
         lhs: &[T],
-        rhs: &PackedRhs<T>,
+        rhs: &PackedPart<'_, T>,
         row: usize,
         panel: usize,
         accumulate: bool,
@@ -294,16 +365,17 @@ mod x86 {
         }
     }
 
-    /// Rows `row..row + 4` times panels `panel..panel + 4` (64 columns).
+    /// Rows `row..row + ROWS` times panels `panel..panel + PANELS` (`ROWS x PANELS`
+    /// registers: 4 x 4 or 8 x 2).
     ///
     /// # Safety
     /// `T` must be f32, the processor must have AVX-512F, and the tile must lie inside
     /// the matrices (checked by the caller's loop bounds).
     #[target_feature(enable = "avx512f")]
-    pub unsafe fn tile_avx512<T: Real>(
+    pub unsafe fn tile_avx512<T: Real, const ROWS: usize, const PANELS: usize>(
         dst: &mut [T],
         lhs: &[T],
-        rhs: &PackedRhs<T>,
+        rhs: &PackedPart<'_, T>,
         row: usize,
         panel: usize,
         accumulate: bool,
@@ -311,16 +383,16 @@ mod x86 {
         use std::arch::x86_64::*;
         let (k, n) = (rhs.k, rhs.n);
         let lhs = lhs.as_ptr() as *const f32;
-        let panels: [*const f32; WIDE_PANELS] =
+        let panels: [*const f32; PANELS] =
             std::array::from_fn(|p| rhs.panel(panel + p).as_ptr() as *const f32);
-        let rows: [*const f32; TILE_ROWS] = std::array::from_fn(|r| lhs.add((row + r) * k));
-        let mut acc = [[_mm512_setzero_ps(); WIDE_PANELS]; TILE_ROWS];
+        let rows: [*const f32; ROWS] = std::array::from_fn(|r| lhs.add((row + r) * k));
+        let mut acc = [[_mm512_setzero_ps(); PANELS]; ROWS];
         for kk in 0..k {
-            let b: [__m512; WIDE_PANELS] =
+            let b: [__m512; PANELS] =
                 std::array::from_fn(|p| _mm512_loadu_ps(panels[p].add(kk * PANEL)));
-            for r in 0..TILE_ROWS {
+            for r in 0..ROWS {
                 let a = _mm512_set1_ps(*rows[r].add(kk));
-                for p in 0..WIDE_PANELS {
+                for p in 0..PANELS {
                     acc[r][p] = _mm512_fmadd_ps(a, b[p], acc[r][p]);
                 }
             }
@@ -390,8 +462,15 @@ mod tests {
 
     #[test]
     fn the_f32_kernel_matches_the_general_product() {
-        // Full 4 x 64 tiles (the AVX-512 kernel where the processor has it) and edges.
-        for (m, k, n) in [(16, 256, 1024), (9, 3, 80), (4, 1, 64)] {
+        // Full 4 x 64 and 8 x 32 tiles (the AVX-512 kernels where the processor has
+        // them), 4 x 16 ones (AVX2) and edges.
+        for (m, k, n) in [
+            (16, 256, 1024),
+            (9, 3, 80),
+            (4, 1, 64),
+            (19, 40, 32),
+            (8, 5, 112),
+        ] {
             let lhs: Vec<f32> = values(m * k, 4, 1.0).iter().map(|&v| v as f32).collect();
             let rhs: Vec<f32> = values(k * n, 5, 1.0).iter().map(|&v| v as f32).collect();
             let packed = PackedRhs::new(MatRef::new(&rhs, k, n));
@@ -412,6 +491,40 @@ mod tests {
                     .fold(0.0, f32::max);
                 assert!(worst < 1e-4, "{m}x{k}x{n}: {worst}");
             }
+        }
+    }
+
+    #[test]
+    fn a_leading_part_is_the_product_with_the_cut_matrix() {
+        let (m, k, n) = (9, 37, 70);
+        let lhs_full: Vec<f32> = values(m * k, 6, 1.0).iter().map(|&v| v as f32).collect();
+        let rhs: Vec<f32> = values(k * n, 7, 1.0).iter().map(|&v| v as f32).collect();
+        let packed = PackedRhs::new(MatRef::new(&rhs, k, n));
+        for (part_k, part_n) in [(37, 70), (20, 33), (1, 64), (30, 5)] {
+            let lhs: Vec<f32> = lhs_full
+                .chunks_exact(k)
+                .flat_map(|row| row[..part_k].iter().copied())
+                .collect();
+            let cut: Vec<f32> = rhs
+                .chunks_exact(n)
+                .take(part_k)
+                .flat_map(|row| row[..part_n].iter().copied())
+                .collect();
+            let mut expected = vec![0.0f32; m * part_n];
+            matmul(
+                &mut expected,
+                MatRef::new(&lhs, m, part_k),
+                MatRef::new(&cut, part_k, part_n),
+                false,
+            );
+            let mut got = vec![0.0f32; m * part_n];
+            matmul_packed(&mut got, &lhs, packed.part(part_k, part_n), false);
+            let worst = got
+                .iter()
+                .zip(&expected)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0, f32::max);
+            assert!(worst < 1e-4, "part {part_k} x {part_n}: {worst}");
         }
     }
 }

@@ -186,6 +186,26 @@ pub fn lane_sum<T: Real>(values: &[T]) -> T {
     total
 }
 
+/// Replaces every value `x` by `e^(scale x - shift)` and returns their sum, in one
+/// pass with [`LANES`] partial sums (softmax numerators and their denominator).
+#[inline(always)]
+pub fn lane_exp_sum<T: Real>(values: &mut [T], scale: T, shift: T) -> T {
+    let mut lanes = [T::default(); LANES];
+    let mut chunks = values.chunks_exact_mut(LANES);
+    for chunk in &mut chunks {
+        for (lane, value) in lanes.iter_mut().zip(chunk) {
+            *value = (*value * scale - shift).exp();
+            *lane += *value;
+        }
+    }
+    let mut total = T::default();
+    for value in chunks.into_remainder() {
+        *value = (*value * scale - shift).exp();
+        total += *value;
+    }
+    lanes.iter().fold(total, |sum, &lane| sum + lane)
+}
+
 /// The largest of `values` (negative infinity when empty; NaN-free input assumed).
 #[inline(always)]
 pub fn lane_max<T: Real>(values: &[T]) -> T {
@@ -207,6 +227,22 @@ pub fn lane_max<T: Real>(values: &[T]) -> T {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_exponentiating_sum_matches_plain_loops() {
+        for n in [0usize, 3, 16, 37] {
+            let values: Vec<f64> = (0..n).map(|i| ((i * 37 % 11) as f64) - 4.5).collect();
+            let mut got = values.clone();
+            let sum = lane_exp_sum(&mut got, 0.5, 1.25);
+            let expected: Vec<f64> = values.iter().map(|x| (0.5 * x - 1.25).exp()).collect();
+            assert_eq!(got, expected, "n {n}");
+            let total: f64 = expected.iter().sum();
+            assert!(
+                (sum - total).abs() <= 1e-12 * total.max(1.0),
+                "n {n}: {sum} vs {total}"
+            );
+        }
+    }
 
     #[test]
     fn lane_reductions_match_plain_ones() {

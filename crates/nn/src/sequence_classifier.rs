@@ -308,7 +308,9 @@ mod tests {
             let width = inputs.width + 1;
             let batch = Tensor::from_vec(labelled.clone(), (32, width), &Device::Cpu).unwrap();
             let before = model.labelled_loss(&labelled, width, 8).unwrap();
-            dnalm_train::trainer::fit_one_batch(&model, &batch, 60, 1e-2).unwrap();
+            // 100 steps: at 60 the classification loss ended near the bound (0.36-0.39
+            // on an AVX2 processor, whose sums round differently).
+            dnalm_train::trainer::fit_one_batch(&model, &batch, 100, 1e-2).unwrap();
             let after = model.labelled_loss(&labelled, width, 8).unwrap();
             assert!(
                 after < before * 0.5,
