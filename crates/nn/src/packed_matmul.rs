@@ -9,7 +9,7 @@
 //! packed matrix (its first rows and columns: the keys a causal query block sees). For
 //! f32 with AVX-512 the kernel keeps a tile of 4 rows x 64 columns, or 8 rows x 32
 //! columns where only two panels are left (attention's head width), in sixteen vector
-//! registers; with AVX2 and FMA, 4 rows x 16 columns in eight; elsewhere (and for tile
+//! registers; with AVX2 and FMA, 6 rows x 16 columns in twelve; elsewhere (and for tile
 //! edges) a plain loop does the same arithmetic. Which kernel runs follows
 //! [`crate::cpu::simd_level`].
 //! Written by hand because no maintained crate exposes pre-packed GEMM operands.
@@ -27,6 +27,8 @@ const PANEL: usize = 16;
 const TILE_ROWS: usize = 4;
 /// Rows per register tile of the two-panel AVX-512 kernel.
 const PAIR_TILE_ROWS: usize = 8;
+/// Rows per register tile of the AVX2 kernel (4 for the rows left over).
+const AVX2_TILE_ROWS: usize = 6;
 
 /// A `k x n` right-hand matrix packed for [`matmul_packed`].
 pub struct PackedRhs<T> {
@@ -135,7 +137,7 @@ enum TileKernel {
     Avx512Wide,
     /// AVX-512, 8 rows x 2 panels.
     Avx512Pair,
-    /// AVX2 + FMA, 4 rows x 1 panel.
+    /// AVX2 + FMA, 6 (or 4) rows x 1 panel.
     Avx2,
     /// Plain loops, 4 rows x up to 2 panels.
     Plain,
@@ -158,7 +160,8 @@ impl TileKernel {
     fn rows(self) -> usize {
         match self {
             Self::Avx512Pair => PAIR_TILE_ROWS,
-            Self::Avx512Wide | Self::Avx2 | Self::Plain => TILE_ROWS,
+            Self::Avx2 => AVX2_TILE_ROWS,
+            Self::Avx512Wide | Self::Plain => TILE_ROWS,
         }
     }
 }
@@ -180,12 +183,13 @@ fn product<T: Real>(dst: &mut [T], lhs: &[T], rhs: &PackedPart<'_, T>, accumulat
         let mut row = 0;
         while row < m {
             let rows = (m - row).min(tile_rows);
-            let done =
-                rows == tile_rows && intrinsic_tile(kernel, dst, lhs, rhs, row, panel, accumulate);
-            if !done {
-                plain_tiles(dst, lhs, rhs, (row, rows), (panel, group), accumulate);
-            }
-            row += rows;
+            row += match intrinsic_tile(kernel, rows, dst, lhs, rhs, (row, panel), accumulate) {
+                0 => {
+                    plain_tiles(dst, lhs, rhs, (row, rows), (panel, group), accumulate);
+                    rows
+                }
+                done => done,
+            };
         }
         panel += group;
     }
@@ -201,40 +205,46 @@ fn tile_level<T: 'static>() -> SimdLevel {
     }
 }
 
-/// Runs the intrinsic `kernel` on the full tile at (`row`, `panel`); false (nothing
-/// done) for [`TileKernel::Plain`], which the plain loops cover.
+/// Runs the intrinsic `kernel` on a tile at (`row`, `panel`) of at most `rows` rows
+/// and returns the rows it covered: 0 (nothing done) for [`TileKernel::Plain`] and
+/// where the kernel has no tile that short; the plain loops cover those.
 #[inline(always)]
 #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
 fn intrinsic_tile<T: Real>(
     kernel: TileKernel,
+    rows: usize,
     dst: &mut [T],
     lhs: &[T],
     rhs: &PackedPart<'_, T>,
-    row: usize,
-    panel: usize,
+    (row, panel): (usize, usize),
     accumulate: bool,
-) -> bool {
+) -> usize {
     #[cfg(target_arch = "x86_64")]
-    match kernel {
-        // SAFETY (all): `tile_level` gave f32 and a level the processor has; the
-        // caller's bounds put the tile's rows and panels inside the matrices.
-        TileKernel::Avx512Wide => {
-            unsafe { x86::tile_avx512::<T, TILE_ROWS, 4>(dst, lhs, rhs, row, panel, accumulate) };
-            return true;
+    // SAFETY (all): `tile_level` gave f32 and a level the processor has; the tile's
+    // rows are at most `rows`, which the caller's bounds put inside the matrices, as
+    // they do the panels.
+    unsafe {
+        match kernel {
+            TileKernel::Avx512Wide if rows == TILE_ROWS => {
+                x86::tile_avx512::<T, TILE_ROWS, 4>(dst, lhs, rhs, row, panel, accumulate);
+                return TILE_ROWS;
+            }
+            TileKernel::Avx512Pair if rows == PAIR_TILE_ROWS => {
+                x86::tile_avx512::<T, PAIR_TILE_ROWS, 2>(dst, lhs, rhs, row, panel, accumulate);
+                return PAIR_TILE_ROWS;
+            }
+            TileKernel::Avx2 if rows == AVX2_TILE_ROWS => {
+                x86::tile_avx2::<T, AVX2_TILE_ROWS>(dst, lhs, rhs, row, panel, accumulate);
+                return AVX2_TILE_ROWS;
+            }
+            TileKernel::Avx2 if rows >= TILE_ROWS => {
+                x86::tile_avx2::<T, TILE_ROWS>(dst, lhs, rhs, row, panel, accumulate);
+                return TILE_ROWS;
+            }
+            _ => {}
         }
-        TileKernel::Avx512Pair => {
-            unsafe {
-                x86::tile_avx512::<T, PAIR_TILE_ROWS, 2>(dst, lhs, rhs, row, panel, accumulate)
-            };
-            return true;
-        }
-        TileKernel::Avx2 => {
-            unsafe { x86::tile_avx2(dst, lhs, rhs, row, panel, accumulate) };
-            return true;
-        }
-        TileKernel::Plain => {}
     }
-    false
+    0
 }
 
 /// `rows.1` rows from `rows.0` times `panels.1` panels from `panels.0`, in plain loops.
@@ -313,19 +323,20 @@ fn tile<T: Real, const ROWS: usize, const PANELS: usize>(
 /// The intrinsic kernels for full tiles of f32. AVX-512: 4 rows x 64 columns (four
 /// panels) in sixteen registers, four panel loads, four broadcasts and sixteen fused
 /// multiply-adds per step of `k`, or 8 rows x 32 columns (two loads, eight broadcasts,
-/// sixteen multiply-adds). AVX2 + FMA: 4 rows x 16 columns (one panel) in eight
-/// registers, two loads, four broadcasts and eight fused multiply-adds.
+/// sixteen multiply-adds). AVX2 + FMA: 6 rows x 16 columns (one panel) in twelve
+/// registers, two loads, six broadcasts and twelve fused multiply-adds (4 rows for
+/// the rows left over).
 #[cfg(target_arch = "x86_64")]
 mod x86 {
     use super::*;
 
-    /// Rows `row..row + 4` times panel `panel` (16 columns).
+    /// Rows `row..row + ROWS` times panel `panel` (16 columns; `2 x ROWS` registers).
     ///
     /// # Safety
     /// `T` must be f32, the processor must have AVX2 and FMA, and the tile must lie
     /// inside the matrices (checked by the caller's loop bounds).
     #[target_feature(enable = "avx2,fma")]
-    pub unsafe fn tile_avx2<T: Real>(
+    pub unsafe fn tile_avx2<T: Real, const ROWS: usize>(
         dst: &mut [T],
         lhs: &[T],
         rhs: &PackedPart<'_, T>,
@@ -337,14 +348,14 @@ mod x86 {
         let (k, n) = (rhs.k, rhs.n);
         let lhs = lhs.as_ptr() as *const f32;
         let panel_data = rhs.panel(panel).as_ptr() as *const f32;
-        let rows: [*const f32; TILE_ROWS] = std::array::from_fn(|r| lhs.add((row + r) * k));
-        let mut acc = [[_mm256_setzero_ps(); 2]; TILE_ROWS];
+        let rows: [*const f32; ROWS] = std::array::from_fn(|r| lhs.add((row + r) * k));
+        let mut acc = [[_mm256_setzero_ps(); 2]; ROWS];
         for kk in 0..k {
             let b = [
                 _mm256_loadu_ps(panel_data.add(kk * PANEL)),
                 _mm256_loadu_ps(panel_data.add(kk * PANEL + 8)),
             ];
-            for r in 0..TILE_ROWS {
+            for r in 0..ROWS {
                 let a = _mm256_set1_ps(*rows[r].add(kk));
                 for half in 0..2 {
                     acc[r][half] = _mm256_fmadd_ps(a, b[half], acc[r][half]);

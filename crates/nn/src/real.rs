@@ -84,15 +84,22 @@ fn exp_f32(x: f32) -> f32 {
     let x = x.clamp(-87.3, 88.3);
     // Round to nearest by adding and removing 1.5 * 2^23 (exact for |x log2 e| < 2^22):
     // plain arithmetic, where `round` is a libm call that stops the loop vectorising.
+    // The shifted value's low mantissa bits hold `n` itself, read as an integer: `n as
+    // i32` would be a saturating conversion, which compiles to scalar code.
     const ROUNDER: f32 = 12_582_912.0;
-    let n = (x * LOG2E + ROUNDER) - ROUNDER;
+    let shifted = x * LOG2E + ROUNDER;
+    let n = shifted - ROUNDER;
     let r = x - n * LN2_HI - n * LN2_LO;
     let mut p = P[0];
     for &c in &P[1..] {
         p = p * r + c;
     }
     let e_r = p * r * r + r + 1.0;
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    let exponent = shifted
+        .to_bits()
+        .wrapping_sub(ROUNDER.to_bits())
+        .wrapping_add(127);
+    let scale = f32::from_bits(exponent << 23);
     if underflow {
         0.0
     } else {
