@@ -471,6 +471,13 @@ mod tests {
         }
     }
 
+    fn largest_difference(a: &[f32], b: &[f32]) -> f32 {
+        a.iter()
+            .zip(b)
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0, f32::max)
+    }
+
     #[test]
     fn the_f32_kernel_matches_the_general_product() {
         // Full 4 x 64 and 8 x 32 tiles (the AVX-512 kernels where the processor has
@@ -495,11 +502,7 @@ mod tests {
                 );
                 let mut got = vec![0.5f32; m * n];
                 matmul_packed(&mut got, &lhs, &packed, accumulate);
-                let worst = got
-                    .iter()
-                    .zip(&expected)
-                    .map(|(a, b)| (a - b).abs())
-                    .fold(0.0, f32::max);
+                let worst = largest_difference(&got, &expected);
                 assert!(worst < 1e-4, "{m}x{k}x{n}: {worst}");
             }
         }
@@ -530,11 +533,7 @@ mod tests {
             );
             let mut got = vec![0.0f32; m * part_n];
             matmul_packed(&mut got, &lhs, packed.part(part_k, part_n), false);
-            let worst = got
-                .iter()
-                .zip(&expected)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0, f32::max);
+            let worst = largest_difference(&got, &expected);
             assert!(worst < 1e-4, "part {part_k} x {part_n}: {worst}");
         }
     }
