@@ -29,6 +29,7 @@ pub mod gnu_sort;
 mod gradient_check;
 pub mod learnt_tokenization;
 pub mod learnt_tokens;
+mod live_candidates;
 pub mod model;
 pub mod nms;
 pub mod pretrained;

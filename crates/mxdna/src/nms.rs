@@ -18,7 +18,7 @@
 //! equal, as for C++'s `>`).
 //!
 //! Speed: candidates that can never be taken are dropped first (see
-//! [`keep_live_candidates`]: a span that leaves the sequence, or one holding a
+//! [`crate::live_candidates`]: a span that leaves the sequence, or one holding a
 //! candidate of higher logit; about 940 of 5,100 per sequence stay in the benchmark).
 //! Each live candidate becomes one `u64` key: the logit mapped to an order-preserving
 //! integer, inverted, above its position and expert (so equal logits order by index,
@@ -36,6 +36,7 @@ use std::cell::RefCell;
 use rayon::prelude::*;
 
 use crate::gnu_sort::gnu_sort;
+use crate::live_candidates::LiveCandidates;
 
 /// Which expert's unit each position belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,15 +165,6 @@ fn key_position_and_expert(key: u64) -> (usize, usize) {
     ((key as u32 >> 8) as usize, (key & 0xFF) as usize)
 }
 
-/// The larger of two finite floats (a plain compare, which vectorises).
-fn larger(a: f32, b: f32) -> f32 {
-    if a > b {
-        a
-    } else {
-        b
-    }
-}
-
 thread_local! {
     /// Each thread's working space, kept from call to call: fresh buffers would cost
     /// page faults on every call (the model calls the NMS once a forward pass).
@@ -182,14 +174,8 @@ thread_local! {
 /// Working space of one thread.
 #[derive(Default)]
 struct Scratch {
-    /// Per start position, the highest logit of a candidate inside the span of the
-    /// width being looked at.
-    inner_best: Vec<f32>,
-    /// The same for the next width.
-    next_inner_best: Vec<f32>,
-    /// The live candidates' position and expert (the low half of their keys), then
-    /// room for the others.
-    live: Vec<u32>,
+    /// Finds the candidates that can be taken.
+    live_candidates: LiveCandidates,
     /// The live candidates' keys (all candidates', in index order, on the exact path).
     keys: Vec<u64>,
     /// Their logits.
@@ -333,9 +319,8 @@ fn index_ordered_keys(candidates: &[f32], experts: usize, left: usize, keys: &mu
 /// Visits the live candidates by logit, sorted through buckets. False (and the scan
 /// left half done) when a tie among overlapping candidates needs the exact order.
 fn bucketed_scan(candidates: &[f32], scan: &mut Scan, scratch: &mut Scratch) -> bool {
-    let kept = keep_live_candidates(candidates, scan, scratch);
     let Scratch {
-        live,
+        live_candidates,
         keys,
         logits,
         sorted,
@@ -343,16 +328,18 @@ fn bucketed_scan(candidates: &[f32], scan: &mut Scan, scratch: &mut Scratch) -> 
         bucket_ends: ends,
         ..
     } = scratch;
+    let live = live_candidates.find(candidates, scan.kernel_sizes, scan.left);
+    let kept = live.len();
     let experts = scan.kernel_sizes.len();
     keys.resize(kept, 0);
     logits.resize(kept, 0.0);
     let (mut lowest, mut highest) = (f32::INFINITY, f32::NEG_INFINITY);
-    for ((key, logit), &low_half) in keys.iter_mut().zip(logits.iter_mut()).zip(&live[..kept]) {
+    for ((key, logit), &low_half) in keys.iter_mut().zip(logits.iter_mut()).zip(live) {
         let (position, expert) = key_position_and_expert(u64::from(low_half));
         *logit = candidates[(position - scan.left) * experts + expert];
         *key = candidate_key(*logit, position, expert);
         lowest = if *logit < lowest { *logit } else { lowest };
-        highest = larger(*logit, highest);
+        highest = if *logit > highest { *logit } else { highest };
     }
     let buckets = (4 * keys.len()).max(1);
     let range = f64::from(highest) - f64::from(lowest);
@@ -403,72 +390,6 @@ fn bucketed_scan(candidates: &[f32], scan: &mut Scan, scratch: &mut Scratch) -> 
         }
     }
     true
-}
-
-/// The number of candidates that can be taken in some order consistent with the
-/// logits, left at the start of `scratch.live`; the others are rejected whatever the
-/// order of ties, so leaving them out changes nothing.
-///
-/// A candidate whose span leaves the sequence is never taken. Nor is one whose span
-/// strictly holds the span of a candidate of higher logit: that one is visited first,
-/// and either it is taken, covering part of this span, or it is rejected because part
-/// of its span, inside this one, is covered already. The highest logit inside the
-/// spans grows one width at a time: the spans inside `[s, s + w)` are the candidates'
-/// of width `w` starting at `s` and those inside `[s, s + w - 1)` and `[s + 1, s + w)`.
-/// A kernel of size `w` centred at `p` spans `[p - w/2, p - w/2 + w)`.
-fn keep_live_candidates(candidates: &[f32], scan: &Scan, scratch: &mut Scratch) -> usize {
-    let kernel_sizes = scan.kernel_sizes;
-    let experts = kernel_sizes.len();
-    let positions = candidates.len() / experts;
-    let Scratch {
-        inner_best,
-        next_inner_best,
-        live,
-        ..
-    } = scratch;
-    if live.len() < candidates.len() {
-        live.resize(candidates.len(), 0);
-    }
-    // inner_best[s]: the highest logit of the spans inside [s, s + width - 1), none yet.
-    inner_best.clear();
-    inner_best.resize(positions + 1, f32::NEG_INFINITY);
-    next_inner_best.clear();
-    next_inner_best.resize(positions + 1, f32::NEG_INFINITY);
-    let (mut inner, mut next) = (inner_best.as_mut_slice(), next_inner_best.as_mut_slice());
-    let widest = kernel_sizes
-        .iter()
-        .copied()
-        .max()
-        .unwrap_or(1)
-        .min(positions);
-    let mut kept = 0;
-    for width in 1..=widest {
-        let starts = positions - width + 1;
-        let centre_offset = width / 2;
-        let floors = &mut next[..starts];
-        // The best strictly inside each span of this width.
-        for ((floor, &a), &b) in floors.iter_mut().zip(&inner[..starts]).zip(&inner[1..]) {
-            *floor = larger(a, b);
-        }
-        // Row `start` of this holds the candidates centred at `start + centre_offset`.
-        let rows = &candidates[centre_offset * experts..];
-        for expert in (0..experts).filter(|&expert| kernel_sizes[expert] == width) {
-            let first = ((scan.left + centre_offset) << 8 | expert) as u32;
-            // Every candidate is written; the live ones advance the cursor (a branch
-            // here would be mispredicted half the time).
-            for (start, &floor) in floors.iter().enumerate() {
-                live[kept] = first + ((start as u32) << 8);
-                kept += usize::from(rows[start * experts + expert] >= floor);
-            }
-        }
-        for expert in (0..experts).filter(|&expert| kernel_sizes[expert] == width) {
-            for (start, best) in floors.iter_mut().enumerate() {
-                *best = larger(*best, rows[start * experts + expert]);
-            }
-        }
-        std::mem::swap(&mut inner, &mut next);
-    }
-    kept
 }
 
 /// Sorts keys that are nearly in order.
