@@ -12,8 +12,10 @@
 //!
 //! Per width and expert, two passes over the starts: one compares each candidate with
 //! the best strictly inside its span and keeps it when at least as high, one raises
-//! that best to the candidate's logit for the next width. (Eight candidates at a time
-//! through AVX2 gathers was no faster on Zen 3, whose gathers are slow.)
+//! that best to the candidate's logit for the next width. (Tried on Zen 3 and no
+//! faster: reading eight candidates at a time through AVX2 gathers, which are slow
+//! there; laying the logits out one expert after another first, so that sixteen
+//! comparisons make one bit mask, where the layout cost what the passes saved.)
 
 /// Working space, kept from sequence to sequence.
 #[derive(Debug, Default)]
