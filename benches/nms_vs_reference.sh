@@ -15,7 +15,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 venv=.venv-bench
 build=$(bash benches/build_nms_reference.sh "$checkout")
-cargo build --quiet --release -p dnalm-mxdna --bench nms_speed
+cargo bench --quiet --no-run -p dnalm-mxdna --bench nms_speed
 for round in $(seq "$rounds"); do
     echo "round $round"
     RAYON_NUM_THREADS=$threads cargo bench --quiet -p dnalm-mxdna --bench nms_speed -- "$build" 1000
