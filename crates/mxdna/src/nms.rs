@@ -378,8 +378,8 @@ fn bucketed_scan(candidates: &[f32], scan: &mut Scan, scratch: &mut Scratch) -> 
         sorted[*slot as usize] = key;
         *slot += 1;
     }
-    // Keys out of order only within a bucket (about one key each): insertion sort
-    // moves each a step or two.
+    // Keys are out of order only within a bucket, and with four buckets a key few
+    // share one: insertion sort moves those a step or two.
     insertion_sort(sorted);
     if sorted.windows(2).any(|pair| pair[0] >> 32 == pair[1] >> 32) && ties_interact(sorted, scan) {
         return false;
