@@ -174,17 +174,6 @@ thread_local! {
 /// Working space of one thread.
 #[derive(Default)]
 struct Scratch {
-    /// One bit per position: covered by a unit.
-    covered: Vec<u64>,
-    /// The keys of the candidates taken.
-    taken: Vec<u64>,
-    /// Buffers for putting the candidates in visiting order.
-    visit_order: VisitOrder,
-}
-
-/// Working space for putting one sequence's candidates in visiting order.
-#[derive(Default)]
-struct VisitOrder {
     /// Finds the candidates that can be taken.
     live_candidates: LiveCandidates,
     /// The live candidates' keys (all candidates', in index order, on the exact path).
@@ -197,6 +186,10 @@ struct VisitOrder {
     sorted: Vec<u64>,
     /// One past each bucket's last key.
     bucket_ends: Vec<u32>,
+    /// One bit per position: covered by a unit.
+    covered: Vec<u64>,
+    /// The keys of the candidates taken.
+    taken: Vec<u64>,
 }
 
 /// The cover state of one sequence while candidates are visited.
@@ -284,11 +277,10 @@ fn sequence_nms(
         return;
     }
     let candidates = &logits[left * experts..right * experts];
-    let Scratch {
-        covered,
-        taken,
-        visit_order,
-    } = scratch;
+    let (mut covered, mut taken) = (
+        std::mem::take(&mut scratch.covered),
+        std::mem::take(&mut scratch.taken),
+    );
     covered.clear();
     covered.resize(right.div_ceil(64) + 1, 0);
     taken.resize(right - left + 1, 0);
@@ -296,18 +288,19 @@ fn sequence_nms(
         kernel_sizes,
         left,
         right,
-        covered,
-        taken,
+        covered: &mut covered,
+        taken: &mut taken,
         taken_count: 0,
         uncovered: right - left,
     };
-    if !bucketed_scan(candidates, &mut scan, visit_order) {
+    if !bucketed_scan(candidates, &mut scan, scratch) {
         scan.covered.fill(0);
         scan.taken_count = 0;
         scan.uncovered = right - left;
-        exact_scan(candidates, &mut scan, &mut visit_order.keys);
+        exact_scan(candidates, &mut scan, &mut scratch.keys);
     }
     scan.write_units(centre, cover);
+    (scratch.covered, scratch.taken) = (covered, taken);
 }
 
 /// The candidates' keys in index order.
@@ -325,15 +318,16 @@ fn index_ordered_keys(candidates: &[f32], experts: usize, left: usize, keys: &mu
 
 /// Visits the live candidates by logit, sorted through buckets. False (and the scan
 /// left half done) when a tie among overlapping candidates needs the exact order.
-fn bucketed_scan(candidates: &[f32], scan: &mut Scan, visit_order: &mut VisitOrder) -> bool {
-    let VisitOrder {
+fn bucketed_scan(candidates: &[f32], scan: &mut Scan, scratch: &mut Scratch) -> bool {
+    let Scratch {
         live_candidates,
         keys,
         logits,
         sorted,
         buckets: bucket_of,
         bucket_ends: ends,
-    } = visit_order;
+        ..
+    } = scratch;
     let live = live_candidates.find(candidates, scan.kernel_sizes, scan.left);
     let kept = live.len();
     let experts = scan.kernel_sizes.len();
