@@ -277,6 +277,9 @@ fn sequence_nms(
         return;
     }
     let candidates = &logits[left * experts..right * experts];
+    // Taken out while the scan holds them (bucketed_scan borrows the rest of the
+    // scratch), put back at the end. Splitting the scratch into two structs instead ran
+    // 10-20% slower on Zen 3 with the same instruction count.
     let (mut covered, mut taken) = (
         std::mem::take(&mut scratch.covered),
         std::mem::take(&mut scratch.taken),
