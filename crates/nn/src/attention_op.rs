@@ -27,9 +27,10 @@ use crate::cpu::CpuView;
 use crate::kernels::fused_kernel_for;
 use crate::matmul::{matmul_single, MatRef};
 use crate::packed_matmul::{matmul_packed, PackedRhs};
-use crate::real::{lane_exp_sum, lane_max, Real};
+use crate::real::{lane_max, Real};
 use crate::real_map::RealMap;
 use crate::simd_kernel;
+use crate::softmax_exp::exp_shifted_sum;
 
 const NAME: &str = "attention";
 /// Query rows per block.
@@ -203,7 +204,7 @@ fn exponentiate_block<T: Real>(
         let visible = head.visible_keys(first_row + r);
         let (seen, hidden) = row.split_at_mut(visible);
         let shift = lane_max(seen) * scale;
-        *sum = lane_exp_sum(seen, scale, shift);
+        *sum = exp_shifted_sum(seen, scale, shift);
         hidden.iter_mut().for_each(|s| *s = T::default());
         *lse = shift.to_f64() + sum.to_f64().ln();
     }
@@ -304,7 +305,7 @@ fn head_backward<T: Real>(
             let visible = head.visible_keys(rows.start + r);
             let lse = T::from_f64(lse[rows.start + r]);
             let (seen, hidden) = row.split_at_mut(visible);
-            seen.iter_mut().for_each(|s| *s = (*s * scale - lse).exp());
+            exp_shifted_sum(seen, scale, lse);
             hidden.iter_mut().for_each(|s| *s = T::default());
         }
         matmul_single(

@@ -46,6 +46,7 @@ pub mod rope;
 pub mod run_files;
 pub mod sequence_classifier;
 pub mod size_limits;
+pub mod softmax_exp;
 pub mod supervised;
 pub mod swiglu_op;
 #[cfg(test)]

@@ -63,16 +63,17 @@ fn tanh_f32(x: f32) -> f32 {
     x * p / q
 }
 
-/// `e^x` for f32 in the style of Cephes' `expf`: `x = n ln 2 + r` with `|r| <= ln 2 / 2`,
-/// a degree-6 polynomial for `e^r`, and `2^n` put straight into the exponent bits.
-/// Within 2 f32 ulps; inputs below -87.3 (including -inf) give 0, above 88.3 clamp.
-/// Pure arithmetic, so loops over it vectorise.
-#[inline(always)]
-fn exp_f32(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const LN2_HI: f32 = 0.693_359_4;
-    const LN2_LO: f32 = -2.121_944_4e-4;
-    const P: [f32; 6] = [
+/// The constants of [`exp_f32`], shared with the intrinsic form in
+/// [`crate::softmax_exp`].
+pub(crate) mod exp_constants {
+    /// log2(e).
+    pub const LOG2E: f32 = std::f32::consts::LOG2_E;
+    /// ln 2 split in two for an exact `n ln 2`: the high part...
+    pub const LN2_HI: f32 = 0.693_359_4;
+    /// ...and the rest.
+    pub const LN2_LO: f32 = -2.121_944_4e-4;
+    /// The polynomial for `(e^r - 1 - r) / r^2`, highest degree first.
+    pub const P: [f32; 6] = [
         1.987_569_1e-4,
         1.398_199_9e-3,
         8.333_452e-3,
@@ -80,13 +81,28 @@ fn exp_f32(x: f32) -> f32 {
         1.666_666_5e-1,
         5e-1,
     ];
-    let underflow = x < -87.3;
-    let x = x.clamp(-87.3, 88.3);
-    // Round to nearest by adding and removing 1.5 * 2^23 (exact for |x log2 e| < 2^22):
-    // plain arithmetic, where `round` is a libm call that stops the loop vectorising.
-    // The shifted value's low mantissa bits hold `n` itself, read as an integer: `n as
-    // i32` would be a saturating conversion, which compiles to scalar code.
-    const ROUNDER: f32 = 12_582_912.0;
+    /// Inputs below this give 0.
+    pub const LOWEST: f32 = -87.3;
+    /// Inputs above this are clamped to it.
+    pub const HIGHEST: f32 = 88.3;
+    /// 1.5 * 2^23: adding and removing it rounds to the nearest integer (exact for
+    /// |x log2 e| < 2^22), and the sum's low mantissa bits hold that integer.
+    pub const ROUNDER: f32 = 12_582_912.0;
+}
+
+/// `e^x` for f32 in the style of Cephes' `expf`: `x = n ln 2 + r` with `|r| <= ln 2 / 2`,
+/// a degree-6 polynomial for `e^r`, and `2^n` put straight into the exponent bits.
+/// Within 2 f32 ulps; inputs below -87.3 (including -inf) give 0, above 88.3 clamp.
+/// Pure arithmetic, so loops over it vectorise.
+#[inline(always)]
+fn exp_f32(x: f32) -> f32 {
+    use exp_constants::*;
+    let underflow = x < LOWEST;
+    let x = x.clamp(LOWEST, HIGHEST);
+    // Round to nearest through ROUNDER: plain arithmetic, where `round` is a libm call
+    // that stops the loop vectorising. The shifted value's low mantissa bits hold `n`
+    // itself, read as an integer: `n as i32` would be a saturating conversion, which
+    // compiles to scalar code.
     let shifted = x * LOG2E + ROUNDER;
     let n = shifted - ROUNDER;
     let r = x - n * LN2_HI - n * LN2_LO;
