@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use crate::cpu::CpuView;
 use crate::kernels::fused_kernel_for;
 use crate::params::ParamStore;
-use crate::real::Real;
+use crate::real::{lane_sum, lane_sum_of, lane_sum_of3, Real};
 use crate::real_map::RealMap;
 use crate::simd_kernel;
 
@@ -109,11 +109,10 @@ fn forward_rows<T: Real>(
         .zip(out.chunks_exact_mut(width))
         .zip(statistics)
     {
-        let mean = x.iter().fold(T::default(), |a, &v| a + v) * scale;
-        let variance = x.iter().fold(T::default(), |a, &v| {
-            let c = v - mean;
-            a + c * c
-        }) * scale;
+        // Interleaved partial sums: a single running sum is a serial chain of adds
+        // the compiler may not reorder (one add every 3-4 cycles).
+        let mean = lane_sum(x) * scale;
+        let variance = lane_sum_of(x, |v| (v - mean) * (v - mean)) * scale;
         let rstd = T::one() / (variance + T::from_f64(eps)).sqrt();
         for (((o, &v), &w), &b) in out.iter_mut().zip(x).zip(weight).zip(bias) {
             *o = (v - mean) * rstd * w + b;
@@ -154,22 +153,19 @@ fn backward_rows<T: Real>(
         .zip(statistics)
     {
         let (mean, rstd) = (T::from_f64(mean), T::from_f64(rstd));
-        let mut mean_g = T::default();
-        let mut mean_g_xhat = T::default();
-        for (((&v, &g), &w), (dw, db)) in x
+        for ((&v, &g), (dw, db)) in x
             .iter()
             .zip(dy)
-            .zip(weight)
             .zip(dweight.iter_mut().zip(dbias.iter_mut()))
         {
-            let xhat = (v - mean) * rstd;
-            let gw = g * w;
-            mean_g += gw;
-            mean_g_xhat += gw * xhat;
-            *dw += g * xhat;
+            *dw += g * ((v - mean) * rstd);
             *db += g;
         }
-        let (mean_g, mean_g_xhat) = (mean_g * scale, mean_g_xhat * scale);
+        // The row's two sums in interleaved partial sums (vectorised), apart from the
+        // element-wise gradients above.
+        let mean_g = lane_sum_of3(x, dy, weight, |_, g, w| g * w) * scale;
+        let mean_g_xhat =
+            lane_sum_of3(x, dy, weight, |v, g, w| g * w * ((v - mean) * rstd)) * scale;
         for (((d, &v), &g), &w) in dx.iter_mut().zip(x).zip(dy).zip(weight) {
             let xhat = (v - mean) * rstd;
             *d = rstd * (g * w - mean_g - xhat * mean_g_xhat);

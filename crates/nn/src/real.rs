@@ -194,17 +194,60 @@ const LANES: usize = 16;
 /// The sum of `values`, added in [`LANES`] interleaved partial sums.
 #[inline(always)]
 pub fn lane_sum<T: Real>(values: &[T]) -> T {
+    lane_sum_of(values, |value| value)
+}
+
+/// The sum of `term(x)` over `values`, added in [`LANES`] interleaved partial sums.
+#[inline(always)]
+pub fn lane_sum_of<T: Real>(values: &[T], term: impl Fn(T) -> T) -> T {
     let mut lanes = [T::default(); LANES];
     let chunks = values.chunks_exact(LANES);
     let tail = chunks.remainder();
     for chunk in chunks {
         for (lane, &value) in lanes.iter_mut().zip(chunk) {
-            *lane += value;
+            *lane += term(value);
         }
     }
     let mut total = T::default();
-    for value in lanes.iter().chain(tail) {
-        total += *value;
+    for &lane in &lanes {
+        total += lane;
+    }
+    for &value in tail {
+        total += term(value);
+    }
+    total
+}
+
+/// The sum of `term(a_i, b_i, c_i)` over three slices of one length, in [`LANES`]
+/// interleaved partial sums.
+#[inline(always)]
+pub fn lane_sum_of3<T: Real>(a: &[T], b: &[T], c: &[T], term: impl Fn(T, T, T) -> T) -> T {
+    assert!(
+        a.len() == b.len() && b.len() == c.len(),
+        "slices of different lengths"
+    );
+    let mut lanes = [T::default(); LANES];
+    let (a_chunks, b_chunks, c_chunks) = (
+        a.chunks_exact(LANES),
+        b.chunks_exact(LANES),
+        c.chunks_exact(LANES),
+    );
+    let tails = (
+        a_chunks.remainder(),
+        b_chunks.remainder(),
+        c_chunks.remainder(),
+    );
+    for ((a, b), c) in a_chunks.zip(b_chunks).zip(c_chunks) {
+        for (lane, ((&a, &b), &c)) in lanes.iter_mut().zip(a.iter().zip(b).zip(c)) {
+            *lane += term(a, b, c);
+        }
+    }
+    let mut total = T::default();
+    for &lane in &lanes {
+        total += lane;
+    }
+    for ((&a, &b), &c) in tails.0.iter().zip(tails.1).zip(tails.2) {
+        total += term(a, b, c);
     }
     total
 }
@@ -274,6 +317,15 @@ mod tests {
             assert_eq!(lane_sum(&values), values.iter().sum::<f64>(), "n {n}");
             let max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
             assert_eq!(lane_max(&values), max, "n {n}");
+            // Half-integers squared and products of them are exact in f64: any order
+            // of addition gives the same sum.
+            let squares: f64 = values.iter().map(|v| (v - 0.5) * (v - 0.5)).sum();
+            assert_eq!(lane_sum_of(&values, |v| (v - 0.5) * (v - 0.5)), squares, "n {n}");
+            let others: Vec<f64> = values.iter().map(|v| v * 2.0 + 1.0).collect();
+            let thirds: Vec<f64> = (0..n).map(|i| (i % 5) as f64).collect();
+            let triples: f64 = (0..n).map(|i| values[i] * others[i] - thirds[i]).sum();
+            let got = lane_sum_of3(&values, &others, &thirds, |a, b, c| a * b - c);
+            assert_eq!(got, triples, "n {n}");
         }
     }
 
