@@ -320,7 +320,11 @@ mod tests {
             // Half-integers squared and products of them are exact in f64: any order
             // of addition gives the same sum.
             let squares: f64 = values.iter().map(|v| (v - 0.5) * (v - 0.5)).sum();
-            assert_eq!(lane_sum_of(&values, |v| (v - 0.5) * (v - 0.5)), squares, "n {n}");
+            assert_eq!(
+                lane_sum_of(&values, |v| (v - 0.5) * (v - 0.5)),
+                squares,
+                "n {n}"
+            );
             let others: Vec<f64> = values.iter().map(|v| v * 2.0 + 1.0).collect();
             let thirds: Vec<f64> = (0..n).map(|i| (i % 5) as f64).collect();
             let triples: f64 = (0..n).map(|i| values[i] * others[i] - thirds[i]).sum();
