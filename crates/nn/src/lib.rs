@@ -1,7 +1,8 @@
 //! dnalm's neural models on candle, with fused CPU kernels where profiling shows the
 //! time, each a custom op with a hand-written backward: [`lstm_op`] (an LSTM layer over
 //! a whole sequence, its per-step products on [`packed_matmul`]), [`attention_op`]
-//! (FlashAttention-style), [`layer_norm`] and [`swiglu_op`]; [`matmul`] wraps the
+//! (FlashAttention-style, its softmax exponentials in [`softmax_exp`]),
+//! [`layer_norm`] and [`swiglu_op`]; [`matmul`] wraps the
 //! `gemm` crate, [`cpu`] holds what the kernels share and [`kernels`] chooses between
 //! them and their portable compositions (any device other than the CPU).
 //!
