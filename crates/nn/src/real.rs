@@ -189,7 +189,7 @@ impl Real for f64 {
 
 /// Lanes of the reductions below: independent partial results the compiler keeps in
 /// vector registers (a single running sum is a serial chain it may not reorder).
-const LANES: usize = 16;
+pub const LANES: usize = 16;
 
 /// The sum of `values`, added in [`LANES`] interleaved partial sums.
 #[inline(always)]

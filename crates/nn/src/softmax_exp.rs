@@ -3,7 +3,7 @@
 //! probabilities), the largest pass of attention outside its products.
 //!
 //! For f32 on processors with AVX2 and FMA the pass is written in intrinsics: the same
-//! Cephes-style `exp` as [`Real::exp`] ([`exp_constants`]) with every multiply-add
+//! Cephes-style `exp` as [`Real::exp`] (its constants shared) with every multiply-add
 //! fused, 21 vector instructions per 8 scores where the portable loop compiles to about
 //! 30 (Rust never fuses `a * b + c` on its own), two vectors a step. Results differ from
 //! the portable loop's in the last bits (its `scale x - shift` is rounded twice).
@@ -42,7 +42,7 @@ mod x86 {
 
     use super::exp_constants::*;
 
-    /// `e^x` on 8 lanes, f32's [`Real::exp`] with its multiply-adds fused: below
+    /// `e^x` on 8 lanes, f32's [`crate::real::Real::exp`] with its multiply-adds fused: below
     /// [`LOWEST`] (and -inf) 0, NaN stays NaN.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
@@ -82,7 +82,8 @@ mod x86 {
     pub unsafe fn exp_shifted_sum(values: &mut [f32], scale: f32, shift: f32) -> f32 {
         let (scale_v, shift_v) = (_mm256_set1_ps(scale), _mm256_set1_ps(shift));
         let exponentiate = |eight: &mut [f32]| {
-            // SAFETY: `eight` holds 8 values (chunks of 8 below).
+            assert_eq!(eight.len(), 8, "a vector's worth of values");
+            // SAFETY: `eight` holds 8 values (asserted).
             unsafe {
                 let x = _mm256_fmsub_ps(_mm256_loadu_ps(eight.as_ptr()), scale_v, shift_v);
                 let e = exp8(x);

@@ -173,7 +173,7 @@ impl SequenceModel for TokenLm {
         Ok(self.score_batch(&[seq])?[0])
     }
 
-    /// Every token's log-probability (from [`TokenLm::token_log_probs`]) summed per
+    /// Every token's log-probability (from `TokenLm::token_log_probs`) summed per
     /// sequence, the `[SEP]` that ends it included.
     fn score_batch(&self, seqs: &[&[u8]]) -> Result<Vec<SequenceScore>, ScoreError> {
         let (_, log_probs) = self.token_log_probs(seqs)?;
