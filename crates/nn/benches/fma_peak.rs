@@ -92,7 +92,11 @@ mod x86 {
 fn main() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let thread_counts: Vec<usize> = match std::env::args().skip(1).find(|a| !a.starts_with('-')) {
-        Some(count) => vec![count.parse().expect("THREADS is a number")],
+        Some(count) => {
+            let count: usize = count.parse().expect("THREADS is a number");
+            assert!((1..=1024).contains(&count), "THREADS must be 1 to 1024");
+            vec![count]
+        }
         None if cores > 1 => vec![1, cores],
         None => vec![1],
     };
