@@ -16,6 +16,8 @@ the values of both sides are compared once (the largest difference).
 
 Usage: python inference_vs_pytorch.py CHECKOUT NMS_DIR MXDNA_FOLDER BERT_RUN LSTM_RUN
        FASTA GENES_TABLE THREADS [ROUNDS]
+With DNALM_TORCH_PROFILE=1, each PyTorch case then runs five more times under
+torch.profiler and its ops are printed by their own CPU time (torch_profile.py).
 """
 import csv
 import gzip
@@ -33,6 +35,7 @@ from torch import nn
 
 import dnalm
 import mxdna_reference
+import torch_profile
 
 checkout, nms, mxdna_folder, bert_run, lstm_run, fasta, genes = sys.argv[1:8]
 threads = int(sys.argv[8])
@@ -208,3 +211,4 @@ with torch.inference_mode():
         ratio = statistics.median(times["pytorch"]) / statistics.median(times["dnalm"])
         print(f"{name}: dnalm/PyTorch seconds per round {rounds_text}; "
               f"median ratio {ratio:.2f}x", flush=True)
+        torch_profile.report(theirs, f"PyTorch {name}", runs=5)
