@@ -2,9 +2,10 @@
 //! time, each a custom op with a hand-written backward: [`lstm_op`] (an LSTM layer over
 //! a whole sequence, its per-step products on [`packed_matmul`]), [`attention_op`]
 //! (FlashAttention-style, its softmax exponentials in [`softmax_exp`]),
-//! [`layer_norm`] and [`swiglu_op`]; [`matmul`] wraps the
-//! `gemm` crate, [`cpu`] holds what the kernels share and [`kernels`] chooses between
-//! them and their portable compositions (any device other than the CPU).
+//! [`layer_norm`], [`swiglu_op`] and RoPE as heads are split ([`rope::Rope::split_heads`]);
+//! [`matmul`] wraps the `gemm` crate, [`cpu`] holds what the kernels share and
+//! [`kernels`] chooses between them and their portable compositions (any device other
+//! than the CPU).
 //!
 //! Models: the LSTM language model [`lstm`]; [`transformer_layer`], the block of the
 //! decoder [`gpt`] and the encoder [`encoder`]; [`heads`] (masked-LM, classifier) and
@@ -44,6 +45,7 @@ pub mod pretraining_rows;
 pub mod real;
 pub mod real_map;
 pub mod rope;
+mod rope_op;
 pub mod run_files;
 pub mod sequence_classifier;
 pub mod size_limits;

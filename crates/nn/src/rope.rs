@@ -1,13 +1,24 @@
 //! Rotary position embeddings (RoPE) in the "rotate half" layout of GPT-NeoX, LLaMA and
 //! the MxDNA reference: the two halves of each head are rotated as pairs,
 //! `(x1, x2) -> (x1 cos - x2 sin, x2 cos + x1 sin)`, by angle `position * theta^(-2i/d)`.
+//! Attention applies it as it splits a projection into heads
+//! ([`Rope::split_heads`]: on the CPU one fused op with a hand-written backward, in
+//! `rope_op.rs`).
+
+use std::sync::Arc;
 
 use candle_core::{DType, Device, Result, Tensor, D};
+
+use crate::kernels::fused_kernel_for;
+use crate::rope_op::RopeHeads;
 
 /// Cosine and sine tables for positions `0..steps`, each `(steps, head_dim / 2)`.
 pub struct Rope {
     cos: Tensor,
     sin: Tensor,
+    /// The same tables in host memory, for the fused op.
+    host_cos: Arc<[f32]>,
+    host_sin: Arc<[f32]>,
 }
 
 impl Rope {
@@ -22,10 +33,40 @@ impl Rope {
             .to_dtype(DType::F32)?
             .reshape((steps, 1))?;
         let angles = positions.broadcast_mul(&inverse)?;
+        let (cos, sin) = (angles.cos()?, angles.sin()?);
+        let host = |table: &Tensor| -> Result<Arc<[f32]>> {
+            Ok(table.flatten_all()?.to_vec1::<f32>()?.into())
+        };
         Ok(Self {
-            cos: angles.cos()?,
-            sin: angles.sin()?,
+            host_cos: host(&cos)?,
+            host_sin: host(&sin)?,
+            cos,
+            sin,
         })
+    }
+
+    /// A projection `(B, T, heads * head_dim)` split into `(B, heads, T, head_dim)` and
+    /// rotated: the fused op on the CPU, [`Rope::split_heads_composed`] elsewhere.
+    pub fn split_heads(&self, x: &Tensor, heads: usize) -> Result<Tensor> {
+        if !fused_kernel_for(x) {
+            return self.split_heads_composed(x, heads);
+        }
+        x.contiguous()?.apply_op1(RopeHeads {
+            heads,
+            cos: self.host_cos.clone(),
+            sin: self.host_sin.clone(),
+        })
+    }
+
+    /// [`Rope::split_heads`] from candle's differentiable ops: the portable path, and
+    /// the reference the tests compare the fused op with.
+    pub fn split_heads_composed(&self, x: &Tensor, heads: usize) -> Result<Tensor> {
+        let (batch, steps, width) = x.dims3()?;
+        let heads_first = x
+            .reshape((batch, steps, heads, width / heads))?
+            .transpose(1, 2)?
+            .contiguous()?;
+        self.apply(&heads_first)
     }
 
     /// Rotates `(B, H, T, head_dim)` by position (T at most the tables' length).

@@ -256,16 +256,12 @@ impl TransformerLayer {
     ) -> Result<Tensor> {
         let (batch, steps, d_model) = x.dims3()?;
         let (heads, head_dim) = (self.sizes.num_heads, self.sizes.head_dim());
-        let split = |h: &Tensor, weight: &Tensor| -> Result<Tensor> {
-            let rows = h.dim(1)?;
-            linear(h, weight)?
-                .reshape((batch, rows, heads, head_dim))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let q = query_rope.apply(&split(queries, &self.projection_q)?)?;
-        let k = key_rope.apply(&split(keys, &self.projection_k)?)?;
-        let v = split(keys, &self.projection_v)?;
+        let q = query_rope.split_heads(&linear(queries, &self.projection_q)?, heads)?;
+        let k = key_rope.split_heads(&linear(keys, &self.projection_k)?, heads)?;
+        let v = linear(keys, &self.projection_v)?
+            .reshape((batch, keys.dim(1)?, heads, head_dim))?
+            .transpose(1, 2)?
+            .contiguous()?;
         let attended = attention(&q, &k, &v, mask.causal, mask.lengths)?
             .transpose(1, 2)?
             .contiguous()?

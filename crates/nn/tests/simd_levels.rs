@@ -9,6 +9,7 @@ use dnalm_nn::attention_op::attention;
 use dnalm_nn::cpu::{simd_level, with_simd_cap, SimdLevel};
 use dnalm_nn::layer_norm::layer_norm;
 use dnalm_nn::lstm_op::lstm_recurrence;
+use dnalm_nn::rope::Rope;
 use dnalm_nn::swiglu_op::swiglu;
 
 /// A deterministic tensor of values in about [-scale, scale].
@@ -95,4 +96,8 @@ fn every_kernel_agrees_across_vector_levels() {
         &[values(&[45, 77], 10, 3.0), values(&[45, 77], 11, 1.0)],
         &|t| swiglu(t[0], t[1]).unwrap(),
     );
+    let rope = Rope::new(70, 32, 10000.0, &Device::Cpu).unwrap();
+    check("rope_heads", &[values(&[2, 70, 96], 12, 2.0)], &|t| {
+        rope.split_heads(t[0], 3).unwrap()
+    });
 }
