@@ -58,7 +58,7 @@ impl RopeHeads {
     fn dims(&self, shape: &Shape) -> Result<Dims> {
         let (batch, steps, width) = shape.dims3()?;
         let heads = self.heads;
-        if heads == 0 || width % heads != 0 || (width / heads) % 2 != 0 {
+        if heads == 0 || !width.is_multiple_of(heads) || !(width / heads).is_multiple_of(2) {
             candle_core::bail!(
                 "{NAME}: width {width} does not split into {heads} heads of even size"
             );
