@@ -6,8 +6,10 @@
 //! composition takes seven passes over the activations forward and more backward. The
 //! forward pass here keeps each row's mean and inverse standard deviation; the backward
 //! pass gives `dx = rstd (g - mean(g) - x̂ mean(g x̂))` with `g = dy * weight`,
-//! `dweight = Σ dy x̂`, `dbias = Σ dy`. Rows are split across rayon's threads.
+//! `dweight = Σ dy x̂`, `dbias = Σ dy`. Rows are split across rayon's threads; outputs
+//! are written into unzeroed memory.
 
+use std::mem::MaybeUninit;
 use std::sync::Mutex;
 
 use candle_core::{CpuStorage, CustomOp3, DType, Layout, Result, Shape, Tensor, WithDType};
@@ -93,13 +95,14 @@ fn width(x: &Layout, weight: &Layout, bias: &Layout) -> Result<usize> {
     Ok(width)
 }
 
+/// Writes every slot of `out` (as long as `x`, one row per entry of `statistics`).
 #[inline(always)]
 fn forward_rows<T: Real>(
     x: &[T],
     weight: &[T],
     bias: &[T],
     eps: f64,
-    out: &mut [T],
+    out: &mut [MaybeUninit<T>],
     statistics: &mut [(f64, f64)],
 ) {
     let width = weight.len();
@@ -115,7 +118,7 @@ fn forward_rows<T: Real>(
         let variance = lane_sum_of(x, |v| (v - mean) * (v - mean)) * scale;
         let rstd = T::one() / (variance + T::from_f64(eps)).sqrt();
         for (((o, &v), &w), &b) in out.iter_mut().zip(x).zip(weight).zip(bias) {
-            *o = (v - mean) * rstd * w + b;
+            *o = MaybeUninit::new((v - mean) * rstd * w + b);
         }
         *stats = (mean.to_f64(), rstd.to_f64());
     }
@@ -128,19 +131,20 @@ simd_kernel! {
         weight: &[T],
         bias: &[T],
         eps: f64,
-        out: &mut [T],
+        out: &mut [MaybeUninit<T>],
         statistics: &mut [(f64, f64)],
     ) => forward_rows;
 }
 
-/// `dx` for a run of rows, and their contributions to `dweight` and `dbias`.
+/// `dx` for a run of rows (every slot written: as long as `x` and `dy`, one row per
+/// entry of `statistics`), and their contributions to `dweight` and `dbias`.
 #[inline(always)]
 fn backward_rows<T: Real>(
     x: &[T],
     weight: &[T],
     dy: &[T],
     statistics: &[(f64, f64)],
-    dx: &mut [T],
+    dx: &mut [MaybeUninit<T>],
 ) -> (Vec<T>, Vec<T>) {
     let width = weight.len();
     let scale = T::from_f64(1.0 / width as f64);
@@ -168,7 +172,7 @@ fn backward_rows<T: Real>(
             lane_sum_of3(x, dy, weight, |v, g, w| g * w * ((v - mean) * rstd)) * scale;
         for (((d, &v), &g), &w) in dx.iter_mut().zip(x).zip(dy).zip(weight) {
             let xhat = (v - mean) * rstd;
-            *d = rstd * (g * w - mean_g - xhat * mean_g_xhat);
+            *d = MaybeUninit::new(rstd * (g * w - mean_g - xhat * mean_g_xhat));
         }
     }
     (dweight, dbias)
@@ -181,21 +185,24 @@ simd_kernel! {
         weight: &[T],
         dy: &[T],
         statistics: &[(f64, f64)],
-        dx: &mut [T],
+        dx: &mut [MaybeUninit<T>],
     ) -> (Vec<T>, Vec<T>) => backward_rows;
 }
 
 impl LayerNormOp {
     fn forward<T: Real>(&self, x: &[T], weight: &[T], bias: &[T]) -> Vec<T> {
         let width = weight.len();
-        let mut out = vec![T::default(); x.len()];
+        assert_eq!(x.len() % width, 0, "the width checked by output_shape");
+        let mut out = Box::new_uninit_slice(x.len());
         let mut statistics = vec![(0.0, 0.0); x.len() / width];
         out.par_chunks_mut(ROWS_PER_TASK * width)
             .zip(x.par_chunks(ROWS_PER_TASK * width))
             .zip(statistics.par_chunks_mut(ROWS_PER_TASK))
             .for_each(|((out, x), stats)| forward_rows_simd(x, weight, bias, self.eps, out, stats));
         *self.statistics.lock().expect("not poisoned") = statistics;
-        out
+        // SAFETY: `x` is whole rows, so every chunk of `out` pairs with rows of `x` and
+        // their statistics, and forward_rows writes every slot of them.
+        unsafe { out.assume_init() }.into_vec()
     }
 
     fn backward<T: Real + WithDType>(
@@ -216,10 +223,10 @@ impl LayerNormOp {
             views[2].slice::<T>()?,
         );
         let width = w.len();
-        if statistics.len() * width != xs.len() {
+        if statistics.len() * width != xs.len() || g.len() != xs.len() {
             candle_core::bail!("{NAME}: backward called without its forward pass");
         }
-        let mut dx = vec![T::default(); xs.len()];
+        let mut dx = Box::new_uninit_slice(xs.len());
         let partial: Vec<(Vec<T>, Vec<T>)> = dx
             .par_chunks_mut(ROWS_PER_TASK * width)
             .zip(xs.par_chunks(ROWS_PER_TASK * width))
@@ -227,6 +234,9 @@ impl LayerNormOp {
             .zip(statistics.par_chunks(ROWS_PER_TASK))
             .map(|(((dx, x), g), stats)| backward_rows_simd(x, w, g, stats, dx))
             .collect();
+        // SAFETY: `x`, `dy` and `dx` are the statistics' rows, so every chunk of `dx`
+        // pairs with as many rows of both, and backward_rows writes every slot of them.
+        let dx = unsafe { dx.assume_init() }.into_vec();
         let mut dweight = vec![T::default(); width];
         let mut dbias = vec![T::default(); width];
         for (pw, pb) in partial {

@@ -10,6 +10,7 @@
 //! layout. Same operations in the same order as the composition, so the same values
 //! to the bit (Rust fuses no multiply-add it is not asked to).
 
+use std::mem::MaybeUninit;
 use std::sync::Arc;
 
 use candle_core::{CpuStorage, CustomOp1, DType, Layout, Result, Shape, Tensor, WithDType};
@@ -91,9 +92,17 @@ impl RopeHeads {
 }
 
 /// One (sequence, head) pair: `out` `(T, d)` from the sequence's projection rows `x`
-/// `(T, H d)`, reading the head's `d` columns at `offset`.
+/// `(T, H d)`, reading the head's `d` columns at `offset`; every slot is written when
+/// `x` and the tables hold `T` rows.
 #[inline(always)]
-fn rotate_head<T: Real>(x: &[T], out: &mut [T], offset: usize, cos: &[T], sin: &[T], d: Dims) {
+fn rotate_head<T: Real>(
+    x: &[T],
+    out: &mut [MaybeUninit<T>],
+    offset: usize,
+    cos: &[T],
+    sin: &[T],
+    d: Dims,
+) {
     let half = d.half();
     let rows = x
         .chunks_exact(d.width())
@@ -102,16 +111,24 @@ fn rotate_head<T: Real>(x: &[T], out: &mut [T], offset: usize, cos: &[T], sin: &
         let (x1, x2) = row[offset..offset + d.head_dim].split_at(half);
         let (o1, o2) = out.split_at_mut(half);
         for i in 0..half {
-            o1[i] = x1[i] * c[i] - x2[i] * s[i];
-            o2[i] = x2[i] * c[i] + x1[i] * s[i];
+            o1[i] = MaybeUninit::new(x1[i] * c[i] - x2[i] * s[i]);
+            o2[i] = MaybeUninit::new(x2[i] * c[i] + x1[i] * s[i]);
         }
     }
 }
 
-/// Projection rows `dx` `(rows, H d)` from the gradients of every head at those rows:
-/// `dy` is one sequence's `(H, T, d)` gradient, `first` the rows' first position.
+/// Projection rows `dx` `(rows, H d)`, every slot written, from the gradients of every
+/// head at those rows: `dy` is one sequence's `(H, T, d)` gradient, `first` the rows'
+/// first position.
 #[inline(always)]
-fn rotate_back<T: Real>(dy: &[T], dx: &mut [T], first: usize, cos: &[T], sin: &[T], d: Dims) {
+fn rotate_back<T: Real>(
+    dy: &[T],
+    dx: &mut [MaybeUninit<T>],
+    first: usize,
+    cos: &[T],
+    sin: &[T],
+    d: Dims,
+) {
     let half = d.half();
     for (row, dx) in dx.chunks_exact_mut(d.width()).enumerate() {
         let t = first + row;
@@ -121,8 +138,8 @@ fn rotate_back<T: Real>(dy: &[T], dx: &mut [T], first: usize, cos: &[T], sin: &[
             let (g1, g2) = g.split_at(half);
             let (dx1, dx2) = dx.split_at_mut(half);
             for i in 0..half {
-                dx1[i] = g1[i] * c[i] + g2[i] * s[i];
-                dx2[i] = g2[i] * c[i] - g1[i] * s[i];
+                dx1[i] = MaybeUninit::new(g1[i] * c[i] + g2[i] * s[i]);
+                dx2[i] = MaybeUninit::new(g2[i] * c[i] - g1[i] * s[i]);
             }
         }
     }
@@ -132,7 +149,7 @@ simd_kernel! {
     /// [`rotate_head`] with the widest vector instructions in use.
     fn rotate_head_simd<T: Real>(
         x: &[T],
-        out: &mut [T],
+        out: &mut [MaybeUninit<T>],
         offset: usize,
         cos: &[T],
         sin: &[T],
@@ -144,7 +161,7 @@ simd_kernel! {
     /// [`rotate_back`] with the widest vector instructions in use.
     fn rotate_back_simd<T: Real>(
         dy: &[T],
-        dx: &mut [T],
+        dx: &mut [MaybeUninit<T>],
         first: usize,
         cos: &[T],
         sin: &[T],
@@ -156,7 +173,8 @@ impl RopeHeads {
     fn forward<T: Real>(&self, x: &[T], d: Dims) -> Vec<T> {
         let (cos, sin) = self.tables::<T>(d);
         let block = d.steps * d.head_dim;
-        let mut out = vec![T::default(); x.len()];
+        assert_eq!(x.len(), d.batch * d.steps * d.width(), "dims of this input");
+        let mut out = Box::new_uninit_slice(x.len());
         out.par_chunks_mut(block.max(1))
             .enumerate()
             .for_each(|(pair, out)| {
@@ -164,7 +182,9 @@ impl RopeHeads {
                 let rows = &x[sequence * d.steps * d.width()..][..d.steps * d.width()];
                 rotate_head_simd(rows, out, head * d.head_dim, &cos, &sin, d);
             });
-        out
+        // SAFETY: each block is one (sequence, head) pair's T x d, given that
+        // sequence's T rows and tables of T rows, and rotate_head writes all of it.
+        unsafe { out.assume_init() }.into_vec()
     }
 
     fn backward<T: Real + WithDType>(&self, dy: &Tensor, d: Dims) -> Result<Tensor> {
@@ -172,7 +192,10 @@ impl RopeHeads {
         let dy = view.slice::<T>()?;
         let (cos, sin) = self.tables::<T>(d);
         let sequence_len = d.steps * d.width();
-        let mut dx = vec![T::default(); dy.len()];
+        if dy.len() != d.batch * sequence_len {
+            candle_core::bail!("{NAME}: the output gradient is not of the output's size");
+        }
+        let mut dx = Box::new_uninit_slice(dy.len());
         dx.par_chunks_mut(sequence_len.max(1))
             .zip(dy.par_chunks(sequence_len.max(1)))
             .for_each(|(dx, dy)| {
@@ -182,6 +205,9 @@ impl RopeHeads {
                         rotate_back_simd(dy, dx, task * ROWS_PER_TASK, &cos, &sin, d);
                     });
             });
+        // SAFETY: every task's rows are whole rows of one sequence, whose gradient
+        // holds all their heads, and rotate_back writes every slot of them.
+        let dx = unsafe { dx.assume_init() }.into_vec();
         Tensor::from_vec(dx, (d.batch, d.steps, d.width()), &candle_core::Device::Cpu)
     }
 }
