@@ -14,8 +14,8 @@
 
 use candle_core::{Result, Tensor, D};
 use dnalm_nn::layer_norm::LayerNorm;
+use dnalm_nn::linear_op::linear;
 use dnalm_nn::params::ParamStore;
-use dnalm_nn::transformer_layer::linear;
 
 /// The factor of `n` closest to `m`; among equally close factors the first met when
 /// trying `d = 1, 2, ..` up to `sqrt(n)`, each as `d` then `n / d` (the reference's

@@ -24,8 +24,8 @@ use std::sync::Arc;
 
 use candle_core::{Result, Tensor, D};
 use dnalm_nn::layer_norm::LayerNorm;
+use dnalm_nn::linear_op::linear;
 use dnalm_nn::params::ParamStore;
-use dnalm_nn::transformer_layer::linear;
 use rand::Rng;
 
 use crate::conv_expert::ConvExpert;

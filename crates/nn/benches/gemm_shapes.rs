@@ -3,13 +3,17 @@
 //! alternating rounds with the same shapes in PyTorch (MKL,
 //! `benches/reference/gemm_shapes.py`).
 //!
+//! Weight-gradient shapes (left-hand side stored transposed, right-hand not) are also
+//! timed through `product_split_inner` (the inner dimension split among the threads),
+//! as the linear layers' backward runs them.
+//!
 //! Usage: `cargo bench -p dnalm-nn --bench gemm_shapes`; threads from
 //! `RAYON_NUM_THREADS`. Each shape: three warm-up products, then the best of five
 //! timings of ten.
 
 use std::time::Instant;
 
-use dnalm_nn::matmul::{matmul, MatRef};
+use dnalm_nn::matmul::{matmul, product_split_inner, MatRef};
 
 /// (name, rows, inner, columns, left-hand side stored transposed, right-hand likewise):
 /// the same list as `benches/reference/gemm_shapes.py`.
@@ -47,19 +51,32 @@ fn main() {
             MatRef::new(&rhs_data, k, n)
         };
         let mut out = vec![0.0f32; m * n];
-        for _ in 0..3 {
-            matmul(&mut out, lhs, rhs, false);
+        let flop = 2.0 * (m * n * k) as f64;
+        let rate = gflops(flop, &mut || matmul(&mut out, lhs, rhs, false));
+        println!("gemm crate {name}: {rate:.1} GFLOP/s");
+        if lhs_transposed && !rhs_transposed {
+            let rate = gflops(flop, &mut || {
+                std::hint::black_box(product_split_inner(lhs, rhs));
+            });
+            println!("split inner {name}: {rate:.1} GFLOP/s");
         }
-        let best = (0..5)
-            .map(|_| {
-                let started = Instant::now();
-                for _ in 0..10 {
-                    matmul(&mut out, lhs, rhs, false);
-                }
-                started.elapsed().as_secs_f64() / 10.0
-            })
-            .fold(f64::MAX, f64::min);
-        let gflops = 2.0 * (m * n * k) as f64 / best / 1e9;
-        println!("gemm crate {name}: {gflops:.1} GFLOP/s");
     }
+}
+
+/// GFLOP/s of `run` (`flop` a call): three warm-up calls, then the best of five
+/// timings of ten.
+fn gflops(flop: f64, run: &mut dyn FnMut()) -> f64 {
+    for _ in 0..3 {
+        run();
+    }
+    let best = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            for _ in 0..10 {
+                run();
+            }
+            started.elapsed().as_secs_f64() / 10.0
+        })
+        .fold(f64::MAX, f64::min);
+    flop / best / 1e9
 }

@@ -14,11 +14,11 @@ use dnalm_run::{Parameters, RunDir, Trainable};
 use dnalm_tokenize::{special, Tokenizer};
 use serde::{Deserialize, Serialize};
 
+use crate::linear_op::linear;
 use crate::params::ParamStore;
 use crate::predictor_run::PredictorConfig;
 use crate::run_files::{open_frozen, write_run};
 use crate::supervised::{split_labelled, InputRows, Objective, SequencePredictor};
-use crate::transformer_layer::linear;
 
 /// Counts are scaled to this many tokens per sequence.
 const TOKENS_PER_SCALE: f32 = 64.0;

@@ -9,9 +9,10 @@
 use candle_core::{Device, Result, Tensor};
 
 use crate::layer_norm::LayerNorm;
+use crate::linear_op::linear;
 use crate::params::ParamStore;
 use crate::rope::Rope;
-use crate::transformer_layer::{linear, AttentionMask, TransformerConfig, TransformerLayer};
+use crate::transformer_layer::{AttentionMask, TransformerConfig, TransformerLayer};
 
 /// Sizes of a decoder.
 pub type GptConfig = TransformerConfig;

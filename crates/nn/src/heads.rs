@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::dropout::dropout;
 use crate::layer_norm::LayerNorm;
+use crate::linear_op::linear;
 use crate::params::ParamStore;
-use crate::transformer_layer::linear;
 
 /// The masked-LM head: vocabulary logits from hidden states.
 pub struct MlmHead {

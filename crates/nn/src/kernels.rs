@@ -1,6 +1,6 @@
 //! Which implementation a fused op takes. The fused kernels ([`crate::attention_op`],
-//! [`crate::layer_norm`], [`crate::swiglu_op`], [`crate::lstm_op`], RoPE's
-//! [`crate::rope::Rope::split_heads`] and MxDNA's row and
+//! [`crate::layer_norm`], [`crate::swiglu_op`], [`crate::lstm_op`], [`crate::linear_op`],
+//! RoPE's [`crate::rope::Rope::split_heads`] and MxDNA's row and
 //! deformable-sampling ops) read and write CPU memory; on any other candle device (a
 //! CUDA GPU) each op takes its portable path instead: the composition of candle's own
 //! differentiable ops that its tests compare it with.

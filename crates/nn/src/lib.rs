@@ -2,10 +2,10 @@
 //! time, each a custom op with a hand-written backward: [`lstm_op`] (an LSTM layer over
 //! a whole sequence, its per-step products on [`packed_matmul`]), [`attention_op`]
 //! (FlashAttention-style, its softmax exponentials in [`softmax_exp`]),
-//! [`layer_norm`], [`swiglu_op`] and RoPE as heads are split ([`rope::Rope::split_heads`]);
-//! [`matmul`] wraps the `gemm` crate, [`cpu`] holds what the kernels share and
-//! [`kernels`] chooses between them and their portable compositions (any device other
-//! than the CPU).
+//! [`layer_norm`], [`swiglu_op`], RoPE as heads are split ([`rope::Rope::split_heads`])
+//! and the projections ([`linear_op`]); [`matmul`] wraps the `gemm` crate, [`cpu`]
+//! holds what the kernels share and [`kernels`] chooses between them and their
+//! portable compositions (any device other than the CPU).
 //!
 //! Models: the LSTM language model [`lstm`]; [`transformer_layer`], the block of the
 //! decoder [`gpt`] and the encoder [`encoder`]; [`heads`] (masked-LM, classifier) and
@@ -31,6 +31,7 @@ pub mod gpt;
 pub mod heads;
 pub mod kernels;
 pub mod layer_norm;
+pub mod linear_op;
 pub mod loss;
 pub mod lstm;
 pub mod lstm_op;

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::attention_op::attention;
 use crate::layer_norm::LayerNorm;
+use crate::linear_op::linear;
 use crate::params::ParamStore;
 use crate::rope::Rope;
 use crate::swiglu_op::swiglu;
@@ -127,11 +128,6 @@ pub struct TransformerLayer {
     w1: Tensor,
     w2: Tensor,
     w3: Tensor,
-}
-
-/// `x W^T` for `x` of any rank.
-pub fn linear(x: &Tensor, weight: &Tensor) -> Result<Tensor> {
-    x.broadcast_matmul(&weight.t()?)
 }
 
 impl TransformerLayer {
