@@ -481,13 +481,18 @@ mod tests {
     #[test]
     fn the_f32_kernel_matches_the_general_product() {
         // Full 4 x 64 and 8 x 32 tiles (the AVX-512 kernels where the processor has
-        // them), 4 x 16 ones (AVX2) and edges.
+        // them), 6 x 16 and 4 x 16 ones (AVX2) and edges of every height.
         for (m, k, n) in [
             (16, 256, 1024),
             (9, 3, 80),
             (4, 1, 64),
             (19, 40, 32),
             (8, 5, 112),
+            (1, 7, 32),
+            (2, 7, 32),
+            (3, 7, 32),
+            (7, 9, 48),
+            (32, 64, 48),
         ] {
             let lhs: Vec<f32> = values(m * k, 4, 1.0).iter().map(|&v| v as f32).collect();
             let rhs: Vec<f32> = values(k * n, 5, 1.0).iter().map(|&v| v as f32).collect();
