@@ -217,20 +217,21 @@ fn head_forward<T: Real>(q: &[T], k: &[T], v: &[T], out: &mut [T], lse: &mut [f6
     // K^T and V packed once for all query blocks (the keys before the length only).
     let keys_t = PackedRhs::new(MatRef::new(&k[..length * d], length, d).t());
     let values = PackedRhs::new(MatRef::new(&v[..length * d], length, d));
-    let mut scores = Vec::with_capacity(BLOCK * head.key_length);
+    // One buffer for every block's scores, zeroed once: each product overwrites the
+    // part it uses.
+    let mut scores_buffer = vec![T::default(); BLOCK * head.key_length];
     let mut sums = [T::default(); BLOCK];
     for first in (0..head.steps).step_by(BLOCK) {
         let rows = first..(first + BLOCK).min(head.steps);
         let n = rows.len();
         let keys = head.keys_for(rows.clone());
-        scores.clear();
-        scores.resize(n * keys, T::default());
+        let scores = &mut scores_buffer[..n * keys];
         let q_block = &q[rows.start * d..rows.end * d];
-        matmul_packed(&mut scores, q_block, keys_t.part(d, keys), false);
+        matmul_packed(scores, q_block, keys_t.part(d, keys), false);
         let sums = &mut sums[..n];
-        exponentiate_block(&mut scores, rows.start, head, &mut lse[rows.clone()], sums);
+        exponentiate_block(scores, rows.start, head, &mut lse[rows.clone()], sums);
         let out_block = &mut out[rows.start * d..rows.end * d];
-        matmul_packed(out_block, &scores, values.part(keys, d), false);
+        matmul_packed(out_block, scores, values.part(keys, d), false);
         for (out_row, &sum) in out_block.chunks_exact_mut(d).zip(sums.iter()) {
             let inverse = T::one() / sum;
             out_row.iter_mut().for_each(|o| *o = *o * inverse);
@@ -286,8 +287,9 @@ fn head_backward<T: Real>(
             PackedRhs::new(k),
         )
     };
-    let mut probs = Vec::with_capacity(BLOCK * head.key_length);
-    let mut grads = Vec::with_capacity(BLOCK * head.key_length);
+    // Buffers for every block, zeroed once: each product overwrites the part it uses.
+    let mut probs_buffer = vec![T::default(); BLOCK * head.key_length];
+    let mut grads_buffer = vec![T::default(); BLOCK * head.key_length];
     for first in (0..head.steps).step_by(BLOCK) {
         let rows = first..(first + BLOCK).min(head.steps);
         let n = rows.len();
@@ -298,9 +300,8 @@ fn head_backward<T: Real>(
         );
         let q_block = MatRef::new(q_rows, n, d);
         let dout_block = MatRef::new(dout_rows, n, d);
-        probs.clear();
-        probs.resize(n * keys, T::default());
-        matmul_packed(&mut probs, q_rows, keys_t.part(d, keys), false);
+        let probs = &mut probs_buffer[..n * keys];
+        matmul_packed(probs, q_rows, keys_t.part(d, keys), false);
         for (r, row) in probs.chunks_exact_mut(keys).enumerate() {
             let visible = head.visible_keys(rows.start + r);
             let lse = T::from_f64(lse[rows.start + r]);
@@ -310,13 +311,12 @@ fn head_backward<T: Real>(
         }
         matmul_single(
             &mut dv[..keys * d],
-            MatRef::new(&probs, n, keys).t(),
+            MatRef::new(probs, n, keys).t(),
             dout_block,
             true,
         );
-        grads.clear();
-        grads.resize(n * keys, T::default());
-        matmul_packed(&mut grads, dout_rows, values_t.part(d, keys), false);
+        let grads = &mut grads_buffer[..n * keys];
+        matmul_packed(grads, dout_rows, values_t.part(d, keys), false);
         for (r, (g, p)) in grads
             .chunks_exact_mut(keys)
             .zip(probs.chunks_exact(keys))
@@ -328,10 +328,10 @@ fn head_backward<T: Real>(
                 .for_each(|(g, &p)| *g = p * (*g - delta) * scale);
         }
         let dq_block = &mut dq[rows.start * d..rows.end * d];
-        matmul_packed(dq_block, &grads, keys_packed.part(keys, d), false);
+        matmul_packed(dq_block, grads, keys_packed.part(keys, d), false);
         matmul_single(
             &mut dk[..keys * d],
-            MatRef::new(&grads, n, keys).t(),
+            MatRef::new(grads, n, keys).t(),
             q_block,
             true,
         );
