@@ -47,7 +47,6 @@ impl<'a, T> MatRef<'a, T> {
         }
     }
 
-    /// (rows, cols) as used.
     /// Rows `range` of the stored matrix (columns of the matrix used when transposed).
     fn stored_rows(self, range: Range<usize>) -> Self {
         Self {
@@ -57,6 +56,7 @@ impl<'a, T> MatRef<'a, T> {
         }
     }
 
+    /// (rows, cols) as used.
     pub fn shape(&self) -> (usize, usize) {
         if self.transposed {
             (self.cols, self.rows)
@@ -146,12 +146,13 @@ pub fn product_split_inner<T: Real>(lhs: MatRef<'_, T>, rhs: MatRef<'_, T>) -> V
             product_on(lhs, rhs, Parallelism::None)
         })
         .collect();
+    const SUM_CHUNK: usize = 1 << 14;
     let mut total = partial.swap_remove(0);
     total
-        .par_chunks_mut(1 << 14)
+        .par_chunks_mut(SUM_CHUNK)
         .enumerate()
         .for_each(|(chunk, total)| {
-            let start = chunk << 14;
+            let start = chunk * SUM_CHUNK;
             for other in &partial {
                 let other = &other[start..start + total.len()];
                 total.iter_mut().zip(other).for_each(|(t, &o)| *t += o);
