@@ -130,7 +130,7 @@ fn product_on<T: Real>(lhs: MatRef<'_, T>, rhs: MatRef<'_, T>, parallelism: Para
 /// 128 x 8,192 x 128 gradients, 2 threads, this ran 1.1-1.5x faster (bench
 /// `gemm_shapes`). Splits only when `lhs` is stored transposed and `rhs` is not (a
 /// share of the inner dimension is then a run of stored rows of both) and each share
-/// holds at least [`MIN_INNER_SHARE`]; otherwise it is [`product`]. The sum's order
+/// holds at least 512 elements; otherwise it is [`product`]. The sum's order
 /// differs from one product's, so results differ in the last bits.
 pub fn product_split_inner<T: Real>(lhs: MatRef<'_, T>, rhs: MatRef<'_, T>) -> Vec<T> {
     let k = lhs.shape().1;
