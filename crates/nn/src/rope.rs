@@ -21,6 +21,15 @@ pub struct Rope {
     host_sin: Arc<[f32]>,
 }
 
+/// A projection `(B, T, heads * head_dim)` split into `(B, heads, T, head_dim)`,
+/// contiguous, without rotation (the values of attention).
+pub fn split_heads(x: &Tensor, heads: usize) -> Result<Tensor> {
+    let (batch, steps, width) = x.dims3()?;
+    x.reshape((batch, steps, heads, width / heads))?
+        .transpose(1, 2)?
+        .contiguous()
+}
+
 impl Rope {
     /// Tables for `steps` positions of heads of size `head_dim` (even).
     pub fn new(steps: usize, head_dim: usize, theta: f64, device: &Device) -> Result<Self> {
@@ -61,12 +70,7 @@ impl Rope {
     /// [`Rope::split_heads`] from candle's differentiable ops: the portable path, and
     /// the reference the tests compare the fused op with.
     pub fn split_heads_composed(&self, x: &Tensor, heads: usize) -> Result<Tensor> {
-        let (batch, steps, width) = x.dims3()?;
-        let heads_first = x
-            .reshape((batch, steps, heads, width / heads))?
-            .transpose(1, 2)?
-            .contiguous()?;
-        self.apply(&heads_first)
+        self.apply(&split_heads(x, heads)?)
     }
 
     /// Rotates `(B, H, T, head_dim)` by position (T at most the tables' length).

@@ -20,7 +20,7 @@ use crate::attention_op::attention;
 use crate::layer_norm::LayerNorm;
 use crate::linear_op::linear;
 use crate::params::ParamStore;
-use crate::rope::Rope;
+use crate::rope::{split_heads, Rope};
 use crate::swiglu_op::swiglu;
 
 /// Sizes of a stack of blocks with a token embedding (the decoder's and the
@@ -251,13 +251,10 @@ impl TransformerLayer {
         mask: AttentionMask<'_>,
     ) -> Result<Tensor> {
         let (batch, steps, d_model) = x.dims3()?;
-        let (heads, head_dim) = (self.sizes.num_heads, self.sizes.head_dim());
+        let heads = self.sizes.num_heads;
         let q = query_rope.split_heads(&linear(queries, &self.projection_q)?, heads)?;
         let k = key_rope.split_heads(&linear(keys, &self.projection_k)?, heads)?;
-        let v = linear(keys, &self.projection_v)?
-            .reshape((batch, keys.dim(1)?, heads, head_dim))?
-            .transpose(1, 2)?
-            .contiguous()?;
+        let v = split_heads(&linear(keys, &self.projection_v)?, heads)?;
         let attended = attention(&q, &k, &v, mask.causal, mask.lengths)?
             .transpose(1, 2)?
             .contiguous()?
