@@ -6,7 +6,7 @@
 //! split among the threads, each a product over its rows, then their sum
 //! ([`crate::matmul::product_split_inner`]): `gemm` splits one product over its output,
 //! and a weight's gradient has a small output and an inner dimension of every row of
-//! the batch (1.1-1.5x on the decoder's, bench `gemm_shapes`).
+//! the batch (1.13-1.15x on the decoder's, bench `gemm_shapes`).
 
 use candle_core::{CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, WithDType};
 
