@@ -3,9 +3,10 @@
 //! a whole sequence, its per-step products on [`packed_matmul`]), [`attention_op`]
 //! (FlashAttention-style, its softmax exponentials in [`softmax_exp`]),
 //! [`layer_norm`], [`swiglu_op`], RoPE as heads are split ([`rope::Rope::split_heads`])
-//! and the projections ([`linear_op`]); [`matmul`] wraps the `gemm` crate, [`cpu`]
-//! holds what the kernels share and [`kernels`] chooses between them and their
-//! portable compositions (any device other than the CPU).
+//! and the projections ([`linear_op`]); [`matmul`] wraps the `gemm` crate (every
+//! product timed by shape with `DNALM_GEMM_PROFILE=1`), [`cpu`] holds what the kernels
+//! share and [`kernels`] chooses between them and their portable compositions (any
+//! device other than the CPU).
 //!
 //! Models: the LSTM language model [`lstm`]; [`transformer_layer`], the block of the
 //! decoder [`gpt`] and the encoder [`encoder`]; [`heads`] (masked-LM, classifier) and
@@ -27,6 +28,7 @@ pub mod dropout;
 pub mod embedding;
 pub mod encoder;
 pub mod error;
+mod gemm_profile;
 pub mod gpt;
 pub mod heads;
 pub mod kernels;

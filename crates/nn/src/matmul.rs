@@ -8,6 +8,7 @@ use std::ops::Range;
 use gemm::Parallelism;
 use rayon::prelude::*;
 
+use crate::gemm_profile::{self, ProductShape};
 use crate::real::Real;
 
 /// A row-major matrix view over a slice: `rows x cols`, read transposed when `transposed`.
@@ -213,6 +214,14 @@ unsafe fn gemm_raw<T: Real>(
     );
     let (lhs_rs, lhs_cs) = lhs.strides();
     let (rhs_rs, rhs_cs) = rhs.strides();
+    let _timer = gemm_profile::start(ProductShape {
+        rows: m,
+        inner: k,
+        cols: n,
+        lhs_transposed: lhs.transposed,
+        rhs_transposed: rhs.transposed,
+        parallel: !matches!(parallelism, Parallelism::None),
+    });
     // SAFETY: the shapes and strides above describe exactly the slices' elements
     // (checked by the assertions); the destination is the caller's promise.
     unsafe {
