@@ -7,6 +7,8 @@
 //! `gemm-profile M K N lhs=N|T rhs=N|T threads=one|all SECONDS` (rows, inner size,
 //! columns; each side as used, stored transposed or not; on the calling thread or
 //! split by `gemm` over rayon's). `benches/gemm_in_situ.py` sums the lines by shape.
+//! Products made by candle's own `matmul` (the composed paths, MxDNA's grouped
+//! convolutions) are not among them.
 //! The variable is read once; when it is unset a product pays one load of a
 //! cached flag.
 
