@@ -128,10 +128,11 @@ fn product_on<T: Real>(lhs: MatRef<'_, T>, rhs: MatRef<'_, T>, parallelism: Para
 /// `gemm` parallelises one product over its output: for a weight's gradient `dY^T X`
 /// (an output of a few hundred rows and columns, an inner dimension of every token in
 /// the batch) its threads have little to share; on the decoder's 512 x 8,192 x 128
-/// gradient, 2 threads, this ran 1.13-1.15x faster (bench `gemm_shapes`, two runs). Splits only when `lhs` is stored transposed and `rhs` is not (a
-/// share of the inner dimension is then a run of stored rows of both) and each share
-/// holds at least 512 elements; otherwise it is [`product`]. The sum's order
-/// differs from one product's, so results differ in the last bits.
+/// gradient, 2 threads, this ran 1.13-1.15x faster (bench `gemm_shapes`, two runs).
+/// Splits only when `lhs` is stored transposed and `rhs` is not (a share of the inner
+/// dimension is then a run of stored rows of both) and each share holds at least 512
+/// elements; otherwise it is [`product`]. The sum's order differs from one product's,
+/// so results differ in the last bits.
 pub fn product_split_inner<T: Real>(lhs: MatRef<'_, T>, rhs: MatRef<'_, T>) -> Vec<T> {
     let k = lhs.shape().1;
     let shares = rayon::current_num_threads().min(k / MIN_INNER_SHARE);
